@@ -1,8 +1,10 @@
 import { ProtocolError } from '../core/errors.js';
 import { CliError, type CliCommand, type CliIo } from './command.js';
 import { protocolCommands } from './protocol-tools.js';
+import { registerUserCommand } from './register-user.js';
+import { serveCommand } from './serve.js';
 
-const commands: readonly CliCommand[] = [...protocolCommands];
+const commands: readonly CliCommand[] = [serveCommand, registerUserCommand, ...protocolCommands];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
