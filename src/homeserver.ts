@@ -7,6 +7,9 @@ import { systemClock, type Clock } from './services/clock.js';
 import { createServices, type Services } from './services/services.js';
 import { loadOrCreateSigningKey } from './storage/signing-key-file.js';
 import { openStorage, type Storage } from './storage/storage.js';
+import { CBOR_KEY_TABLE_VERSION } from './transport/coap/cbor-keys.js';
+import { COAP_PATH_ENUM_VERSION } from './transport/coap/path-enums.js';
+import { startCoapServer, type CoapServer } from './transport/coap/server.js';
 import { startHttpServer, type HttpServer } from './transport/http.js';
 
 /**
@@ -56,11 +59,11 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
   const dispatch = createDispatcher(endpointTable, services);
 
   const httpServers: HttpServer[] = [];
+  const coapServers: CoapServer[] = [];
   let state: 'created' | 'starting' | 'started' | 'stopped' = 'created';
 
   async function stopListeners(): Promise<void> {
-    // ---- CoAP: the lead stops the CoAP listener(s) here, next to the HTTP ones. ----
-    await Promise.all(httpServers.splice(0).map((s) => s.close()));
+    await Promise.all([...httpServers.splice(0), ...coapServers.splice(0)].map((s) => s.close()));
   }
 
   return {
@@ -92,10 +95,25 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
             ),
           );
         }
-        // ---- CoAP: the lead starts the CoAP listener(s) here, for each listener of type 'coap':
-        //   startCoapServer({ host: l.host, port: l.port, dispatch, ... })
-        // and adds their bound addresses to `coap` below. ----
-        const coap: ListeningAddress[] = [];
+        for (const listener of config.listeners.filter((l) => l.type === 'coap')) {
+          coapServers.push(
+            await startCoapServer({
+              host: listener.host,
+              port: listener.port,
+              dispatch,
+              maxBodyBytes: config.maxRequestBodySize,
+              log: logger,
+            }),
+          );
+        }
+        const coap: ListeningAddress[] = coapServers.map((s) => ({ host: s.address.host, port: s.address.port }));
+        if (coap.length > 0) {
+          services.address.lowBandwidth = {
+            coapPorts: coap.map((a) => a.port),
+            cborKeyTableVersion: CBOR_KEY_TABLE_VERSION,
+            pathEnumVersion: COAP_PATH_ENUM_VERSION,
+          };
+        }
         const firstHttp = httpServers[0];
         if (config.publicBaseUrl === undefined && firstHttp) services.address.publicBaseUrl = baseUrlFor(firstHttp);
         state = 'started';

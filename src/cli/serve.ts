@@ -11,9 +11,6 @@ function banner(config: HomeserverConfig, configPath: string | undefined, public
   const lines = [`Lattice homeserver for ${config.serverName}`, `  data:   ${config.dataDir}${createdKey ? ' (new: database and signing key created)' : ''}`];
   for (const l of started.http) lines.push(`  ${l.tls ? 'HTTPS' : 'HTTP '}:  ${l.tls ? 'https' : 'http'}://${hostForUrl(l.host)}:${l.port}/`);
   for (const l of started.coap) lines.push(`  CoAP:   coap://${hostForUrl(l.host)}:${l.port} (UDP)`);
-  if (started.coap.length === 0) {
-    for (const l of config.listeners.filter((x) => x.type === 'coap')) lines.push(`  CoAP:   ${hostForUrl(l.host)}:${l.port} configured, not started`);
-  }
   lines.push(`  clients: point them at ${publicBaseUrl}`);
   // The same settings the server runs with, so the user lands in this database and domain.
   const where = configPath !== undefined ? `--config ${JSON.stringify(configPath)}` : `--data-dir ${JSON.stringify(config.dataDir)} --server-name ${config.serverName}`;

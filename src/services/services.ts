@@ -22,6 +22,14 @@ import { UserInteractiveAuth } from './uia.js';
 export interface ServerAddress {
   /** The base URL advertised to clients (.well-known): public_baseurl, else the first HTTP listener. */
   publicBaseUrl: string;
+  /** The bound CoAP listeners and their MSC3079 table versions, advertised in /versions. */
+  lowBandwidth: LowBandwidthAdvertisement | undefined;
+}
+
+export interface LowBandwidthAdvertisement {
+  readonly coapPorts: readonly number[];
+  readonly cborKeyTableVersion: number;
+  readonly pathEnumVersion: number;
 }
 
 export interface Services {
@@ -64,7 +72,7 @@ export function createServices({ config, storage, clock, log, signingKey }: Serv
   const devices = new DeviceService(storage, uia, log);
   return {
     config,
-    address: { publicBaseUrl: config.publicBaseUrl ?? 'http://localhost/' },
+    address: { publicBaseUrl: config.publicBaseUrl ?? 'http://localhost/', lowBandwidth: undefined },
     clock,
     log,
     signingKey,

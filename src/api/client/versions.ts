@@ -14,11 +14,20 @@ export const getVersions = endpoint({
   auth: 'none',
   rateLimit: 'none',
   async handler({ services }) {
-    const coap = services.config.listeners.some((l) => l.type === 'coap');
+    const lowBandwidth = services.address.lowBandwidth;
     return ok({
       versions: SUPPORTED_SPEC_VERSIONS,
-      // MSC3079: CoAP + CBOR for constrained devices, served when a CoAP listener is configured.
-      unstable_features: { 'org.matrix.msc3079.low_bandwidth': coap },
+      // The spec types unstable_features values as booleans, so the MSC3079 details (which the
+      // MSC puts under its feature name) go in a top-level member of the same name.
+      unstable_features: { 'org.matrix.msc3079.low_bandwidth': lowBandwidth !== undefined },
+      ...(lowBandwidth && {
+        'org.matrix.msc3079.low_bandwidth': {
+          coap: lowBandwidth.coapPorts[0]!,
+          coap_ports: [...lowBandwidth.coapPorts],
+          cbor_enum_version: lowBandwidth.cborKeyTableVersion,
+          coap_enum_version: lowBandwidth.pathEnumVersion,
+        },
+      }),
     });
   },
 });
