@@ -87,7 +87,10 @@ CREATE TABLE rooms (
   room_version   TEXT NOT NULL,
   creator        TEXT,
   is_public      INTEGER NOT NULL DEFAULT 0,  -- published in the room directory
-  created_ts     INTEGER NOT NULL
+  created_ts     INTEGER NOT NULL,
+  -- The state group whose state is current_state (the resolution of the forward extremities'
+  -- states): local events are built on it without loading any state.
+  current_state_group INTEGER
 ) STRICT;
 
 -- Every event we know, local or remote. stream_ordering is THE position sync tokens point into:
@@ -110,8 +113,13 @@ CREATE TABLE events (
   redacted_by      TEXT,                    -- event_id of the redaction that applies, if any
   state_group      INTEGER,                 -- state AFTER this event (see state_groups)
   sender_device_id TEXT,                    -- local events: the device that sent it
-  txn_id           TEXT                     -- local events: the client's transaction id
+  txn_id           TEXT,                    -- local events: the client's transaction id
+  replaces_state   TEXT                     -- state events: the event this replaced in the state before it
 ) STRICT;
+-- Clients see an event only when it is in the timeline and accepted:
+--   outlier = 0 AND rejected_reason IS NULL AND soft_failed = 0
+-- (rejected events are kept so they are not fetched again; their state_group is the state
+-- before them, which is also the state after them.)
 CREATE INDEX events_room_stream ON events(room_id, stream_ordering);
 CREATE INDEX events_room_topo ON events(room_id, depth, stream_ordering);
 CREATE INDEX events_room_ts ON events(room_id, origin_server_ts);  -- timestamp_to_event

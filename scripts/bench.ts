@@ -1,5 +1,6 @@
 import { benchCore } from './bench-core.js';
 import { benchStateRes } from './bench-state-res.js';
+import { benchServer } from './bench-server.js';
 
 /**
  * `npm run bench`: prints the performance figures the project tracks. Figures, not assertions:
@@ -20,6 +21,8 @@ const sections: Record<string, () => Promise<void> | void> = {
     console.log('state resolution');
     console.log(`  fork in a ${r.members.toLocaleString('en')}-member room, ${r.conflictedPerSide} conflicting state events per side: ${r.ms} ms (goal < 1000 ms)`);
   },
+  // Send throughput, sync fan-out latency and RSS of a real server process (scripts/bench-server.ts).
+  server: benchServer,
 };
 
 const wanted = process.argv.slice(2);

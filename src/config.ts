@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { FederationConfigYaml, resolveFederationConfig, type FederationConfig } from './config-federation.js';
 
 /**
  * Homeserver settings: a YAML file with Synapse's key names where Synapse has the setting,
@@ -73,6 +74,8 @@ export interface HomeserverConfig {
   readonly maxUploadSize: number;
   readonly rateLimits: RateLimits;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Keys, discovery, TLS, SSRF guard and outbound queue settings (config-federation.ts). */
+  readonly federation: FederationConfig;
 }
 
 // ---- the YAML file's shape --------------------------------------------------------------
@@ -145,6 +148,7 @@ const ConfigYaml = Type.Object({
   ),
   rc_general: Type.Optional(RateLimitYaml),
   log_level: Type.Optional(LogLevel),
+  ...FederationConfigYaml,
 });
 export type ConfigFile = Static<typeof ConfigYaml>;
 
@@ -252,6 +256,7 @@ export function resolveConfig(file: ConfigFile, overrides: ConfigOverrides = {},
       general: rateLimit(file.rc_general, DEFAULT_RATE_LIMITS.general),
     },
     logLevel: (file.log_level as HomeserverConfig['logLevel'] | undefined) ?? 'info',
+    federation: resolveFederationConfig(file, fromFile),
   };
   if (!/^[A-Za-z0-9.\-:[\]]+$/.test(config.serverName)) throw new ConfigError(`server_name ${JSON.stringify(serverName)} is not a valid server name`);
   return config;

@@ -10,7 +10,10 @@ import { openStorage, type Storage } from './storage/storage.js';
 import { CBOR_KEY_TABLE_VERSION } from './transport/coap/cbor-keys.js';
 import { COAP_PATH_ENUM_VERSION } from './transport/coap/path-enums.js';
 import { startCoapServer, type CoapServer } from './transport/coap/server.js';
+import { startCoapTlsServer, type CoapTlsServer } from './transport/coap/tcp/tls-server.js';
 import { startHttpServer, type HttpServer } from './transport/http.js';
+import { HttpFederationClient } from './transport/federation-client/client.js';
+import type { DnsResolver } from './transport/federation-client/dns.js';
 
 /**
  * One homeserver: storage, services, the shared dispatch, and its listeners. No module-level
@@ -22,6 +25,8 @@ export interface HomeserverOptions {
   /** Tests move time forward (token expiry, rate limits). */
   readonly clock?: Clock;
   readonly logger?: PinoLogger;
+  /** Answers the federation client's DNS questions (tests keep all traffic on loopback). */
+  readonly federationDns?: DnsResolver;
 }
 
 export interface ListeningAddress {
@@ -32,6 +37,8 @@ export interface ListeningAddress {
 export interface StartedListeners {
   readonly http: readonly (ListeningAddress & { readonly tls: boolean })[];
   readonly coap: readonly ListeningAddress[];
+  /** CoAP over TLS-PSK for sensors (RFC 8323), on each CoAP listener's port number over TCP. */
+  readonly coapTls?: readonly ListeningAddress[];
 }
 
 export interface Homeserver {
@@ -55,15 +62,31 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
     storage.close();
     throw err;
   }
-  const services = createServices({ config, storage, clock: options.clock ?? systemClock, log: logger, signingKey: signing.key });
+  const clock = options.clock ?? systemClock;
+  let federationClient: HttpFederationClient;
+  try {
+    federationClient = new HttpFederationClient({
+      serverName: config.serverName,
+      signingKey: signing.key,
+      config: config.federation,
+      clock,
+      log: logger,
+      ...(options.federationDns ? { dns: options.federationDns } : {}),
+    });
+  } catch (err) {
+    storage.close();
+    throw err;
+  }
+  const services = createServices({ config, storage, clock, log: logger, signingKey: signing.key, federationClient });
   const dispatch = createDispatcher(endpointTable, services);
 
   const httpServers: HttpServer[] = [];
   const coapServers: CoapServer[] = [];
+  const coapTlsServers: CoapTlsServer[] = [];
   let state: 'created' | 'starting' | 'started' | 'stopped' = 'created';
 
   async function stopListeners(): Promise<void> {
-    await Promise.all([...httpServers.splice(0), ...coapServers.splice(0)].map((s) => s.close()));
+    await Promise.all([...httpServers.splice(0), ...coapServers.splice(0), ...coapTlsServers.splice(0)].map((s) => s.close()));
   }
 
   return {
@@ -102,9 +125,15 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
               port: listener.port,
               dispatch,
               maxBodyBytes: config.maxRequestBodySize,
+              // Sensors authenticate with OSCORE contexts bound to their devices (services/sensors.ts).
+              oscore: services.sensors.oscore,
               log: logger,
             }),
           );
+          // Same port number over TCP; an ephemeral UDP port (tests) gets an ephemeral TCP one of its own.
+          const tlsPort = listener.port === 0 ? 0 : coapServers[coapServers.length - 1]!.address.port;
+          const tls = await startSensorTlsListener(listener.host, tlsPort, dispatch, services, config.maxRequestBodySize, logger);
+          if (tls !== undefined) coapTlsServers.push(tls);
         }
         const coap: ListeningAddress[] = coapServers.map((s) => ({ host: s.address.host, port: s.address.port }));
         if (coap.length > 0) {
@@ -116,8 +145,11 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
         }
         const firstHttp = httpServers[0];
         if (config.publicBaseUrl === undefined && firstHttp) services.address.publicBaseUrl = baseUrlFor(firstHttp);
+        // Sends what a previous run left queued (backoff state survives restarts too).
+        services.federation.outboundQueue.start();
         state = 'started';
-        return { http: httpServers.map((s) => ({ host: s.host, port: s.port, tls: s.tls })), coap };
+        const coapTls = coapTlsServers.map((s) => ({ host: s.address.host, port: s.address.port }));
+        return { http: httpServers.map((s) => ({ host: s.host, port: s.port, tls: s.tls })), coap, coapTls };
       } catch (err) {
         await stopListeners().catch(() => {});
         state = 'created';
@@ -129,10 +161,33 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
       if (state === 'stopped') return;
       state = 'stopped';
       try {
+        await services.federation.outboundQueue.stop();
         await stopListeners();
+        await federationClient.close();
       } finally {
+        services.closeReadServices();
         storage.close();
       }
     },
   };
+}
+
+/**
+ * CoAP over TLS-PSK for sensors without OSCORE (RFC 8323; src/transport/coap/tcp/): on the CoAP
+ * listener's port number, over TCP. A port already taken on TCP only costs this listener.
+ */
+async function startSensorTlsListener(
+  host: string,
+  port: number,
+  dispatch: Dispatch,
+  services: Services,
+  maxBodyBytes: number,
+  logger: PinoLogger,
+): Promise<CoapTlsServer | undefined> {
+  try {
+    return await startCoapTlsServer({ host, port, dispatch, psk: services.sensors.oscore, maxBodyBytes, log: logger });
+  } catch (err) {
+    logger.warn({ err, host, port }, 'CoAP over TLS (sensors) not started');
+    return undefined;
+  }
 }

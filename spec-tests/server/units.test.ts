@@ -1,5 +1,5 @@
 // Unit tests of the request path's building blocks: routing, rate limiting, migrations.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -98,7 +98,13 @@ describe('RateLimiter', () => {
 describe('migrations', () => {
   it('apply once, in order, and record their versions', () => {
     const db = new Database(':memory:');
-    expect(applyMigrations(db, defaultMigrationsDir())).toEqual([1]);
+    // Every numbered file, in ascending order (the list grows as the schema does).
+    const numbered = readdirSync(defaultMigrationsDir())
+      .filter((f) => /^\d+_.*\.sql$/.test(f))
+      .map((f) => Number.parseInt(f, 10))
+      .sort((a, b) => a - b);
+    expect(numbered[0]).toBe(1);
+    expect(applyMigrations(db, defaultMigrationsDir())).toEqual(numbered);
     expect(applyMigrations(db, defaultMigrationsDir())).toEqual([]);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     for (const t of ['accounts', 'devices', 'access_tokens', 'refresh_tokens', 'events', 'event_edges', 'event_auth_edges', 'state_groups', 'state_groups_state', 'current_state', 'room_memberships', 'rooms', 'room_aliases', 'txn_ids', 'account_data', 'receipts', 'filters', 'profiles']) {

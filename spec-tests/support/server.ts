@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -6,6 +7,7 @@ import { Agent } from 'undici';
 import { parseConfigFile, resolveConfig, type ConfigFile, type HomeserverConfig } from '../../src/config.js';
 import { createHomeserver, type Homeserver } from '../../src/homeserver.js';
 import type { Clock } from '../../src/services/clock.js';
+import type { DnsResolver } from '../../src/transport/federation-client/dns.js';
 import { TestClient } from './client.js';
 
 /**
@@ -21,6 +23,15 @@ export const GENEROUS_LIMITS: ConfigFile = {
   rc_login: { address: generous, account: generous, failed_attempts: generous },
   rc_joins: { local: generous, remote: generous },
   rc_invites: { per_room: generous, per_user: generous, per_issuer: generous },
+};
+
+/**
+ * DNS for test servers: names resolve to nothing, so federation requests a test provokes (a
+ * notary query for `x`, a key fetch for a made-up origin) fail fast and never leave loopback.
+ */
+export const OFFLINE_DNS: DnsResolver = {
+  lookup: async (hostname) => (isIP(hostname) ? [hostname] : []),
+  resolveSrv: async () => [],
 };
 
 /** A clock tests can move forward. */
@@ -65,7 +76,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     : { http: ['127.0.0.1:0'] };
   const config = resolveConfig(parseConfigFile({ ...GENEROUS_LIMITS, ...options.config }), { dataDir, ...listeners, coap: [] });
   const clock = new TestClock();
-  const homeserver = createHomeserver(config, { clock, logger: pino({ level: 'silent' }) });
+  const homeserver = createHomeserver(config, { clock, logger: pino({ level: 'silent' }), federationDns: OFFLINE_DNS });
   const started = await homeserver.start();
   const http = started.http[0]!;
   const baseUrl = `${http.tls ? 'https' : 'http'}://127.0.0.1:${http.port}`;

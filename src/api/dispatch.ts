@@ -25,6 +25,16 @@ export interface IncomingRequest {
    */
   readonly body: JsonValue | Uint8Array | undefined;
   readonly accessToken: string | undefined;
+  /** Every Authorization header as sent (a federation request may carry one X-Matrix header per key). */
+  readonly authorization?: readonly string[] | undefined;
+  /** The request target as sent, path and `?query` (X-Matrix signs it); absent: path + query. */
+  readonly uri?: string | undefined;
+  /**
+   * Set by a transport whose security layer already authenticated the device (CoAP with an
+   * OSCORE context bound to a sensor device): no access token travels, and `accessToken` is
+   * ignored. HTTP never sets it.
+   */
+  readonly authenticated?: Requester | undefined;
   readonly clientIp: string;
   readonly transport: Transport;
   readonly signal: AbortSignal;
@@ -80,6 +90,10 @@ export function createDispatcher(table: readonly AnyEndpoint[], services: Servic
       endpointId = endpoint.id;
 
       const requester = authenticate(endpoint, req, services);
+      // The JSON body is parsed once: X-Matrix signs it, and validation checks it.
+      let json: { value: JsonValue | undefined } | undefined;
+      const jsonBody = (): JsonValue | undefined => (json ??= { value: decodeJsonBody(req.body) }).value;
+      const origin = endpoint.auth === 'server' ? await authenticateServer(endpoint, req, jsonBody, services) : undefined;
       applyRateLimit(endpoint.rateLimit, requester, req.clientIp, services);
 
       let body: unknown;
@@ -89,7 +103,7 @@ export function createDispatcher(table: readonly AnyEndpoint[], services: Servic
         else throw new MatrixError(400, ErrCode.BAD_JSON, 'Expected a raw request body');
       } else {
         const validate = validators.get(endpoint);
-        if (validate) body = validate(decodeJsonBody(req.body));
+        if (validate) body = validate(jsonBody());
       }
 
       return await endpoint.handler({
@@ -98,6 +112,7 @@ export function createDispatcher(table: readonly AnyEndpoint[], services: Servic
         query: req.query,
         body,
         requester,
+        origin,
         clientIp: req.clientIp,
         transport: req.transport,
         signal: req.signal,
@@ -130,6 +145,7 @@ function decodeJsonBody(body: JsonValue | Uint8Array | undefined): JsonValue | u
 }
 
 function authenticate(endpoint: AnyEndpoint, req: IncomingRequest, services: Services): Requester | undefined {
+  if (req.authenticated !== undefined && (endpoint.auth === 'user' || endpoint.auth === 'optional')) return req.authenticated;
   switch (endpoint.auth) {
     case 'user':
       if (req.accessToken === undefined) throw missingToken();
@@ -137,13 +153,28 @@ function authenticate(endpoint: AnyEndpoint, req: IncomingRequest, services: Ser
     case 'optional':
       return req.accessToken === undefined ? undefined : services.sessions.authenticate(req.accessToken, req.clientIp);
     case 'server':
-      // X-Matrix request signing comes with federation; until then such endpoints refuse
-      // everyone rather than run unauthenticated.
-      throw new MatrixError(401, ErrCode.UNAUTHORIZED, 'Federation authentication is not available yet');
+      // Servers are not requesters: authenticateServer checks X-Matrix and yields the origin.
+      return undefined;
     case 'none':
     case 'shared-secret':
       return undefined;
   }
+}
+
+/** X-Matrix: the verified origin server name, or a 401 M_UNAUTHORIZED. */
+async function authenticateServer(
+  endpoint: AnyEndpoint,
+  req: IncomingRequest,
+  jsonBody: () => JsonValue | undefined,
+  services: Services,
+): Promise<string> {
+  const query = req.query.toString();
+  return services.federation.requestAuth.authenticate({
+    method: req.method,
+    uri: req.uri ?? (query === '' ? req.path : `${req.path}?${query}`),
+    authorization: req.authorization ?? [],
+    content: endpoint.rawBody ? undefined : jsonBody(),
+  });
 }
 
 /**

@@ -32,6 +32,9 @@ export type RequesterFor<A extends AuthKind> = A extends 'user'
     ? Requester | undefined
     : undefined;
 
+/** The requesting server as the handler sees it: verified (X-Matrix) for 'server', absent otherwise. */
+export type OriginFor<A extends AuthKind> = A extends 'server' ? string : undefined;
+
 export type Transport = 'http' | 'coap';
 
 export interface RequestContext<Services, Body, A extends AuthKind = AuthKind> {
@@ -43,6 +46,8 @@ export interface RequestContext<Services, Body, A extends AuthKind = AuthKind> {
   /** The body after validation against `body`; undefined for endpoints without one. */
   readonly body: Body;
   readonly requester: RequesterFor<A>;
+  /** The origin server name of an X-Matrix signed request. */
+  readonly origin: OriginFor<A>;
   readonly clientIp: string;
   readonly transport: Transport;
   /** Aborted when the client goes away; long-polls (/sync) stop early. */

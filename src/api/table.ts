@@ -13,7 +13,40 @@ import { registrationTokensEndpoints } from './client/registration_tokens.js';
 import { versionsEndpoints } from './client/versions.js';
 import { wellknownEndpoints } from './client/wellknown.js';
 import { whoamiEndpoints } from './client/whoami.js';
+import { sensorEndpoints } from './client/sensors.js';
+import { accountDataEndpoints } from './client/account-data.js';
+import { eventContextEndpoints } from './client/event_context.js';
+import { messagePaginationEndpoints } from './client/message_pagination.js';
+import { presenceEndpoints } from './client/presence.js';
+import { readMarkersEndpoints } from './client/read_markers.js';
+import { receiptsEndpoints } from './client/receipts.js';
+import { reportContentEndpoints } from './client/report_content.js';
+import { roomEventByTimestampEndpoints } from './client/room_event_by_timestamp.js';
+import { syncEndpoints } from './client/sync.js';
+import { tagsEndpoints } from './client/tags.js';
+import { typingEndpoints } from './client/typing.js';
+import { usersEndpoints } from './client/users.js';
+import { pushRulesEndpoints } from './client/pushrules.js';
+import { banningEndpoints } from './client/banning.js';
+import { createRoomEndpoints } from './client/create_room.js';
+import { directoryEndpoints } from './client/directory.js';
+import { invitingEndpoints } from './client/inviting.js';
+import { joiningEndpoints } from './client/joining.js';
+import { kickingEndpoints } from './client/kicking.js';
+import { knockingEndpoints } from './client/knocking.js';
+import { leavingEndpoints } from './client/leaving.js';
+import { listJoinedRoomsEndpoints } from './client/list_joined_rooms.js';
+import { listPublicRoomsEndpoints } from './client/list_public_rooms.js';
+import { redactionEndpoints } from './client/redaction.js';
+import { roomSendEndpoints } from './client/room_send.js';
+import { roomStateEndpoints } from './client/room_state.js';
+import { roomUpgradesEndpoints } from './client/room_upgrades.js';
+import { roomsEndpoints } from './client/rooms.js';
 import type { AnyEndpoint } from './dispatch.js';
+import { keysEndpoints } from './federation/keys.js';
+import { queryEndpoints } from './federation/query.js';
+import { versionEndpoints } from './federation/version.js';
+import { serverWellKnownEndpoints } from './federation/wellknown.js';
 
 /**
  * THE endpoint table: every endpoint the homeserver serves, on every transport. Each spec
@@ -34,5 +67,42 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...deviceManagementEndpoints,
   ...profileEndpoints,
   ...filterEndpoints,
+  // Rooms: creation, membership, sending, state, redaction, aliases, directory, upgrades.
+  ...createRoomEndpoints,
+  ...roomSendEndpoints,
+  ...roomStateEndpoints,
+  ...roomsEndpoints,
+  ...joiningEndpoints,
+  ...knockingEndpoints,
+  ...leavingEndpoints,
+  ...invitingEndpoints,
+  ...kickingEndpoints,
+  ...banningEndpoints,
+  ...redactionEndpoints,
+  ...listJoinedRoomsEndpoints,
+  ...directoryEndpoints,
+  ...listPublicRoomsEndpoints,
+  ...roomUpgradesEndpoints,
+  // The read side: sync, history, ephemeral streams, user data.
+  ...syncEndpoints,
+  ...messagePaginationEndpoints,
+  ...eventContextEndpoints,
+  ...roomEventByTimestampEndpoints,
+  ...typingEndpoints,
+  ...receiptsEndpoints,
+  ...readMarkersEndpoints,
+  ...accountDataEndpoints,
+  ...tagsEndpoints,
+  ...presenceEndpoints,
+  ...usersEndpoints,
+  ...reportContentEndpoints,
+  ...pushRulesEndpoints,
   ...adminRegisterEndpoints,
+  // Lattice's own: sensor devices with OSCORE credentials (CoAP security).
+  ...sensorEndpoints,
+  // Server-server API (src/api/federation/<area>.ts).
+  ...keysEndpoints,
+  ...queryEndpoints,
+  ...versionEndpoints,
+  ...serverWellKnownEndpoints,
 ];

@@ -2,9 +2,10 @@ import { ProtocolError } from '../core/errors.js';
 import { CliError, type CliCommand, type CliIo } from './command.js';
 import { protocolCommands } from './protocol-tools.js';
 import { registerUserCommand } from './register-user.js';
+import { sensorCommand } from './sensor.js';
 import { serveCommand } from './serve.js';
 
-const commands: readonly CliCommand[] = [serveCommand, registerUserCommand, ...protocolCommands];
+const commands: readonly CliCommand[] = [serveCommand, registerUserCommand, sensorCommand, ...protocolCommands];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

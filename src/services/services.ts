@@ -11,7 +11,13 @@ import { ProfileService } from './profile.js';
 import { RateLimiter } from './rate-limit.js';
 import { RegistrationService } from './registration.js';
 import { SessionService } from './sessions.js';
+import { SensorService } from './sensors.js';
 import { UserInteractiveAuth } from './uia.js';
+import { Notifier } from './notifier.js';
+import { createRoomServices, type RoomServices } from './rooms/index.js';
+import { createReadServices, type ReadServices } from './read-services.js';
+import { noFederationClient, type FederationClient } from './federation/federation-client.js';
+import { createFederationServices, type FederationServices } from './federation/federation-services.js';
 
 /**
  * Everything the endpoints can call, built once per Homeserver instance (no module-level state,
@@ -32,7 +38,7 @@ export interface LowBandwidthAdvertisement {
   readonly pathEnumVersion: number;
 }
 
-export interface Services {
+export interface Services extends ReadServices {
   readonly config: HomeserverConfig;
   readonly address: ServerAddress;
   readonly clock: Clock;
@@ -47,6 +53,14 @@ export interface Services {
   readonly devices: DeviceService;
   readonly profiles: ProfileService;
   readonly filters: FilterService;
+  /** Server keys, the key ring and notary, X-Matrix verification, the outbound queue. */
+  readonly federation: FederationServices;
+  /** Sensor devices and their OSCORE contexts (CoAP security). */
+  readonly sensors: SensorService;
+  /** Wakes long-polls (/sync) when a stream moves: events, account data, receipts, typing, presence. */
+  readonly notifier: Notifier;
+  /** Rooms: the event DAG and its state, room creation, membership, sending, aliases, directory, upgrades. */
+  readonly rooms: RoomServices;
 }
 
 export interface ServiceDeps {
@@ -55,9 +69,11 @@ export interface ServiceDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly signingKey: SigningKey;
+  /** Outbound federation HTTP (src/transport/federation-client); none: every request fails as unreachable. */
+  readonly federationClient?: FederationClient;
 }
 
-export function createServices({ config, storage, clock, log, signingKey }: ServiceDeps): Services {
+export function createServices({ config, storage, clock, log, signingKey, federationClient }: ServiceDeps): Services {
   const rateLimiter = new RateLimiter(clock);
   const sessions = new SessionService(storage, clock, config.refreshableAccessTokenLifetimeMs);
   const login = new LoginService(config, storage, sessions, rateLimiter);
@@ -70,6 +86,11 @@ export function createServices({ config, storage, clock, log, signingKey }: Serv
   });
   registration = new RegistrationService(config, storage, clock, sessions, uia, rateLimiter);
   const devices = new DeviceService(storage, uia, log);
+  const notifier = new Notifier();
+  const filters = new FilterService(storage);
+  const accounts = new AccountService(storage, uia, devices, log);
+  const profiles = new ProfileService(storage, log);
+  const rooms = createRoomServices({ storage, clock, log, signingKey, serverName: config.serverName, notifier, profiles, accounts });
   return {
     config,
     address: { publicBaseUrl: config.publicBaseUrl ?? 'http://localhost/', lowBandwidth: undefined },
@@ -81,9 +102,14 @@ export function createServices({ config, storage, clock, log, signingKey }: Serv
     uia,
     login,
     registration,
-    accounts: new AccountService(storage, uia, devices, log),
+    accounts,
     devices,
-    profiles: new ProfileService(storage, log),
-    filters: new FilterService(storage),
+    profiles,
+    filters,
+    federation: createFederationServices({ config, storage, clock, log, signingKey, client: federationClient ?? noFederationClient }),
+    sensors: new SensorService(storage, sessions, devices, clock),
+    notifier,
+    rooms,
+    ...createReadServices({ config, storage, clock, log, notifier, filters }),
   };
 }

@@ -5,6 +5,23 @@ import { FiltersRepo } from './filters-repo.js';
 import { ProfilesRepo } from './profiles-repo.js';
 import { RegistrationTokensRepo } from './registration-tokens-repo.js';
 import { TokensRepo } from './tokens-repo.js';
+import { AliasesRepo } from './aliases-repo.js';
+import { EventsRepo } from './events-repo.js';
+import { MembershipsRepo } from './memberships-repo.js';
+import { RoomsRepo } from './rooms-repo.js';
+import { StateRepo } from './state-repo.js';
+import { TxnRepo } from './txn-repo.js';
+import { AccountDataRepo } from './account-data-repo.js';
+import { PresenceRepo } from './presence-repo.js';
+import { ReceiptsRepo } from './receipts-repo.js';
+import { ReportsRepo } from './reports-repo.js';
+import { RoomReadsRepo } from './room-reads-repo.js';
+import { StreamPositionsRepo } from './stream-positions-repo.js';
+import { TimelineRepo } from './timeline-repo.js';
+import { UserDirectoryRepo } from './user-directory-repo.js';
+import { FederationQueueRepo } from './federation-queue-repo.js';
+import { ServerKeysRepo } from './server-keys-repo.js';
+import { SensorsRepo } from './sensors-repo.js';
 
 /**
  * The storage layer: one repository per aggregate over one SQLite connection. Services group
@@ -17,6 +34,27 @@ export interface Storage {
   readonly profiles: ProfilesRepo;
   readonly filters: FiltersRepo;
   readonly registrationTokens: RegistrationTokensRepo;
+  // Rooms and the event DAG (services/rooms).
+  readonly rooms: RoomsRepo;
+  readonly events: EventsRepo;
+  readonly state: StateRepo;
+  readonly memberships: MembershipsRepo;
+  readonly aliases: AliasesRepo;
+  readonly txns: TxnRepo;
+  // Sync and the read side (services/sync, services/ephemeral, services/timeline).
+  readonly streamPositions: StreamPositionsRepo;
+  readonly accountData: AccountDataRepo;
+  readonly receipts: ReceiptsRepo;
+  readonly presence: PresenceRepo;
+  readonly reports: ReportsRepo;
+  readonly userDirectory: UserDirectoryRepo;
+  readonly timeline: TimelineRepo;
+  readonly roomReads: RoomReadsRepo;
+  // Federation (services/federation): remote server keys, the outbound transaction queue.
+  readonly serverKeys: ServerKeysRepo;
+  readonly federationQueue: FederationQueueRepo;
+  // Sensors (services/sensors.ts): OSCORE security contexts of sensor devices.
+  readonly sensors: SensorsRepo;
   /** Runs fn in one transaction (nested calls become savepoints); rolls back if it throws. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -34,6 +72,23 @@ export function storageOn(db: Db): Storage {
     profiles: new ProfilesRepo(db),
     filters: new FiltersRepo(db),
     registrationTokens: new RegistrationTokensRepo(db),
+    rooms: new RoomsRepo(db),
+    events: new EventsRepo(db),
+    state: new StateRepo(db),
+    memberships: new MembershipsRepo(db),
+    aliases: new AliasesRepo(db),
+    txns: new TxnRepo(db),
+    streamPositions: new StreamPositionsRepo(db),
+    accountData: new AccountDataRepo(db),
+    receipts: new ReceiptsRepo(db),
+    presence: new PresenceRepo(db),
+    reports: new ReportsRepo(db),
+    userDirectory: new UserDirectoryRepo(db),
+    timeline: new TimelineRepo(db),
+    roomReads: new RoomReadsRepo(db),
+    serverKeys: new ServerKeysRepo(db),
+    federationQueue: new FederationQueueRepo(db),
+    sensors: new SensorsRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };

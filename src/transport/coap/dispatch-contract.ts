@@ -5,4 +5,4 @@
  */
 
 export type { Dispatch, IncomingRequest } from '../../api/dispatch.js';
-export type { EndpointResponse } from '../../api/endpoint.js';
+export type { EndpointResponse, Requester } from '../../api/endpoint.js';

@@ -17,6 +17,7 @@
 
 import type { CoapTiming } from './constants.js';
 import { DedupCache } from './dedup-cache.js';
+import type { Requester } from './dispatch-contract.js';
 import type { CoapEndpoint } from './endpoint.js';
 import { EMPTY, isRequestCode, isResponseCode, type CoapCode } from './codes.js';
 import { decodeMessage, emptyMessage, encodeMessage, type CoapMessage, type MessageType } from './message.js';
@@ -26,6 +27,8 @@ import { Retransmitter, type DeliveryOutcome } from './retransmitter.js';
 export interface InboundRequest {
   readonly endpoint: CoapEndpoint;
   readonly message: CoapMessage;
+  /** Set by the OSCORE layer (oscore-layer.ts): the device the security context authenticated. */
+  readonly requester?: Requester;
 }
 
 /** What a handler answers; the message layer adds type, message ID and token. */
@@ -33,6 +36,11 @@ export interface ResponseParts {
   readonly code: CoapCode;
   readonly options: readonly RawOption[];
   readonly payload: Buffer;
+  /**
+   * The client asked not to get this response (RFC 7967 No-Response): a CON is answered with an
+   * empty ACK instead, a NON with nothing.
+   */
+  readonly suppressed?: boolean;
 }
 
 export interface RequestControl {
@@ -170,7 +178,12 @@ export class MessageLayer {
       else this.pendingPerEndpoint.set(endpoint.key, left);
       if (this.closed) return;
 
-      if (confirmable && !acknowledged) {
+      if (parts.suppressed === true) {
+        // RFC 7967: no response; a CON still gets its (empty) ACK, which a duplicate gets again.
+        const ack = confirmable && !acknowledged ? emptyMessage('ACK', request.messageId) : undefined;
+        this.dedup.finish(key, exchange, confirmable ? (ack ?? exchange.reply) : undefined);
+        if (ack !== undefined) this.send(endpoint, ack);
+      } else if (confirmable && !acknowledged) {
         const reply = this.encodeReply(request, parts, { type: 'ACK', messageId: request.messageId });
         this.dedup.finish(key, exchange, reply);
         this.send(endpoint, reply);

@@ -15,9 +15,10 @@ import { Block1Assembler } from './block1-assembler.js';
 import { Block2Cache, type StoredResponse } from './block2-cache.js';
 import { blockSize, decodeBlock, encodeBlock, type BlockValue } from './block-option.js';
 import { CBOR_KEY_TABLE_VERSION } from './cbor-keys.js';
-import { coapCodeForHttpStatus, CoapOnly, METHOD_BY_CODE } from './codes.js';
+import { coapCodeForHttpStatus, codeClass, CoapOnly, METHOD_BY_CODE } from './codes.js';
 import { MAX_SZX } from './constants.js';
 import { contentFormatForMediaType, decodeRequestBody, encodeJsonBody, responseFormat } from './content-format.js';
+import { LEAN_SYNC_FILTER_JSON } from './lean-filter.js';
 import type { Dispatch, EndpointResponse } from './dispatch-contract.js';
 import type { CoapEndpoint } from './endpoint.js';
 import type { EndpointSessions } from './endpoint-sessions.js';
@@ -87,10 +88,24 @@ function parseOptions(options: readonly RawOption[]): ParsedOptions | { bad: num
 }
 
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
-  return (request, control) => handle(deps, request, control);
+  return async (request, control) => applyNoResponse(request.message.options, await handle(deps, request, control));
 }
 
-async function handle(deps: RequestHandlerDeps, { endpoint, message }: InboundRequest, control: RequestControl): Promise<ResponseParts> {
+/**
+ * RFC 7967 No-Response: the client says which response classes it does not want (bit 2: 2.xx,
+ * 8: 4.xx, 16: 5.xx). A sensor that only reports readings saves the whole reply (a CON then gets
+ * an empty ACK). 2.31 Continue is always sent: a Block1 upload cannot go on without it.
+ */
+function applyNoResponse(options: readonly RawOption[], parts: ResponseParts): ResponseParts {
+  const raw = optionValue(options, Opt.NoResponse);
+  const bits = raw === undefined ? undefined : decodeUint(raw, 1);
+  if (bits === undefined || parts.code === CoapOnly.Continue) return parts;
+  const cls = codeClass(parts.code);
+  const mask = cls === 2 ? 2 : cls === 4 ? 8 : cls === 5 ? 16 : 0;
+  return (bits & mask) !== 0 ? { ...parts, suppressed: true } : parts;
+}
+
+async function handle(deps: RequestHandlerDeps, { endpoint, message, requester }: InboundRequest, control: RequestControl): Promise<ResponseParts> {
   const session = deps.sessions.get(endpoint);
   // Error bodies before we know better: CBOR, integer keys only if this endpoint asked for them.
   let encoding: BodyEncoding = { format: 'cbor', integerKeys: session?.integerKeys ?? false };
@@ -119,6 +134,8 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message }: InboundRe
 
   const target = requestTarget(message.options);
   if (!target.ok) return matrixError(coapCodeForHttpStatus(target.status), target.errcode, target.error, encoding);
+  // A constrained client that syncs without a filter gets the lean one (lean-filter.ts).
+  if (SYNC_PATH.test(target.path) && !target.query.has('filter')) target.query.set('filter', LEAN_SYNC_FILTER_JSON);
 
   // The block size the client can take for the response (RFC 7959 §2.4: a smaller SZX is honoured).
   const responseSzx = Math.min(parsed.block2?.szx ?? MAX_SZX, MAX_SZX);
@@ -165,7 +182,8 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message }: InboundRe
     encoding = { ...encoding, integerKeys: true };
   }
 
-  const accessToken = resolveAccessToken(deps.sessions, endpoint, parsed.accessToken, session?.accessToken);
+  // Under OSCORE the context already authenticated the device: no token is read or remembered.
+  const accessToken = requester !== undefined ? undefined : resolveAccessToken(deps.sessions, endpoint, parsed.accessToken, session?.accessToken);
   const timeout = target.query.get('timeout');
   if (SYNC_PATH.test(target.path) && timeout !== null && Number(timeout) > 0) control.acknowledgeNow(); // long-poll
 
@@ -175,6 +193,7 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message }: InboundRe
     query: target.query,
     body: decoded.body,
     accessToken,
+    authenticated: requester,
     clientIp: endpoint.address,
     transport: 'coap',
     signal: control.signal,

@@ -14,6 +14,8 @@ import type { Dispatch } from './dispatch-contract.js';
 import { endpointOf, isLoopback, type CoapEndpoint } from './endpoint.js';
 import { EndpointSessions } from './endpoint-sessions.js';
 import { MessageLayer, type CoapLog } from './message-layer.js';
+import type { OscoreContexts } from './oscore-contract.js';
+import { withOscore } from './oscore-layer.js';
 import { createRequestHandler } from './request-handler.js';
 
 export interface CoapServerOptions {
@@ -31,6 +33,11 @@ export interface CoapServerOptions {
    * (MSC3079 stickiness). Default: loopback only. Issue 4 passes "has a security session".
    */
   readonly canRememberToken?: (endpoint: CoapEndpoint) => boolean;
+  /**
+   * OSCORE security contexts (RFC 8613): with them, requests carrying the OSCORE option are
+   * verified, decrypted and run as the context's device; without, option 9 is refused (4.02).
+   */
+  readonly oscore?: OscoreContexts;
   /** With host `::`, also accept IPv4 (default) or not. */
   readonly ipv6Only?: boolean;
   readonly log?: CoapLog;
@@ -58,7 +65,7 @@ export async function startCoapServer(options: CoapServerOptions): Promise<CoapS
 
   const layer = new MessageLayer({
     transmit: (endpoint, datagram) => socket.send(datagram, endpoint.port, endpoint.socketAddress),
-    handler: createRequestHandler({ dispatch: options.dispatch, sessions, block1, block2, maxBodyBytes }),
+    handler: withOscore(createRequestHandler({ dispatch: options.dispatch, sessions, block1, block2, maxBodyBytes }), options.oscore),
     timing,
     piggybackWindowMs: options.piggybackWindowMs ?? 1_000,
     maxPendingPerEndpoint: 16,

@@ -1,0 +1,92 @@
+import { Type } from '@sinclair/typebox';
+import { invalidParam, notFound } from '../../services/errors.js';
+import type { Services } from '../../services/services.js';
+import { endpoint, queryParam } from '../define.js';
+import { ok } from '../endpoint.js';
+
+/** Only our own directory is served until federation can fetch other servers'. */
+function checkServer(services: Services, server: string | undefined): void {
+  if (server !== undefined && server !== services.config.serverName) throw notFound(`Cannot list the directory of ${server}`);
+}
+
+export const getRoomVisibilityOnDirectory = endpoint({
+  id: 'getRoomVisibilityOnDirectory',
+  method: 'GET',
+  path: '/_matrix/client/v3/directory/list/room/{roomId}',
+  aliases: ['/_matrix/client/r0/directory/list/room/{roomId}'],
+  auth: 'none',
+  rateLimit: 'general',
+  async handler({ services, params }) {
+    return ok({ visibility: services.rooms.directory.visibility(params['roomId']!) });
+  },
+});
+
+export const setRoomVisibilityOnDirectory = endpoint({
+  id: 'setRoomVisibilityOnDirectory',
+  method: 'PUT',
+  path: '/_matrix/client/v3/directory/list/room/{roomId}',
+  aliases: ['/_matrix/client/r0/directory/list/room/{roomId}'],
+  auth: 'user',
+  rateLimit: 'general',
+  body: Type.Object({ visibility: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])) }),
+  async handler({ services, requester, params, body }) {
+    // The spec's default for a missing visibility is "public".
+    services.rooms.directory.setVisibility(requester, params['roomId']!, body.visibility ?? 'public');
+    return ok({});
+  },
+});
+
+export const getPublicRooms = endpoint({
+  id: 'getPublicRooms',
+  method: 'GET',
+  path: '/_matrix/client/v3/publicRooms',
+  aliases: ['/_matrix/client/r0/publicRooms'],
+  auth: 'optional',
+  rateLimit: 'general',
+  async handler({ services, query }) {
+    checkServer(services, queryParam(query, 'server'));
+    const limitText = queryParam(query, 'limit');
+    const limit = limitText === undefined ? undefined : Number(limitText);
+    if (limit !== undefined && !Number.isSafeInteger(limit)) throw invalidParam('limit must be an integer');
+    return ok(services.rooms.directory.publicRooms({ limit, since: queryParam(query, 'since') }));
+  },
+});
+
+export const queryPublicRooms = endpoint({
+  id: 'queryPublicRooms',
+  method: 'POST',
+  path: '/_matrix/client/v3/publicRooms',
+  aliases: ['/_matrix/client/r0/publicRooms'],
+  auth: 'user',
+  rateLimit: 'general',
+  body: Type.Object({
+    limit: Type.Optional(Type.Integer()),
+    since: Type.Optional(Type.String()),
+    filter: Type.Optional(
+      Type.Object({
+        generic_search_term: Type.Optional(Type.String()),
+        room_types: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Null()]))),
+      }),
+    ),
+    include_all_networks: Type.Optional(Type.Boolean()),
+    third_party_instance_id: Type.Optional(Type.String()),
+  }),
+  async handler({ services, query, body }) {
+    checkServer(services, queryParam(query, 'server'));
+    return ok(
+      services.rooms.directory.publicRooms({
+        limit: body.limit,
+        since: body.since,
+        genericSearchTerm: body.filter?.generic_search_term,
+        roomTypes: body.filter?.room_types,
+      }),
+    );
+  },
+});
+
+export const listPublicRoomsEndpoints = [
+  getRoomVisibilityOnDirectory,
+  setRoomVisibilityOnDirectory,
+  getPublicRooms,
+  queryPublicRooms,
+];

@@ -1,0 +1,156 @@
+import type { JsonObject } from '../../core/json.js';
+import type { MembershipAt } from '../../storage/room-reads-repo.js';
+import type { SyncContext } from './context.js';
+import { roomEphemeral, typingChanged } from './ephemeral.js';
+import { BEFORE_ALL, buildRoomEntry, type RoomWindow } from './room-entry.js';
+import { strippedRoomState } from './stripped-rooms.js';
+import { serializeSyncToken } from './token.js';
+import { accountDataByRoom, accountDataEvents, presenceEvents } from './user-streams.js';
+
+/**
+ * One /sync response for a context (since → now), computed synchronously from the database and
+ * the in-memory streams. An incremental sync reads only the windows (since, now] of each stream:
+ * the user's membership changes, the rooms with new events or receipts in the window, typing
+ * positions, account data and presence rows newer than the token. Nothing scans history.
+ */
+
+export interface SyncResult {
+  readonly body: JsonObject;
+  /** Nothing for the client: a long-poll keeps waiting. */
+  readonly empty: boolean;
+  /** The rooms a long-poll should wake for (the user's joined rooms). */
+  readonly joinedRoomIds: readonly string[];
+}
+
+/**
+ * Above this many positions in a window, finding "rooms with new events/receipts" by reading the
+ * window costs more than asking each joined room (an index seek each).
+ */
+const WINDOW_SCAN_LIMIT = 20_000;
+
+export function computeSync(ctx: SyncContext): SyncResult {
+  const { storage, lazyMembers } = ctx.deps;
+  const { since, now, filter } = ctx;
+  const incremental = since !== undefined && !ctx.fullState;
+  if (!incremental) lazyMembers.reset(ctx.userId, ctx.deviceId);
+
+  const memberships = storage.roomReads.membershipsOf(ctx.userId);
+  const joinedRoomIds = memberships.filter((m) => m.membership === 'join').map((m) => m.roomId);
+  const accountData = accountDataByRoom(ctx);
+
+  // What moved in the windows (incremental only).
+  const changesByRoom = new Map<string, MembershipAt[]>();
+  let eventRooms: Set<string> | undefined;
+  let receiptRooms: Set<string> | undefined;
+  if (since) {
+    for (const change of storage.roomReads.membershipChanges(ctx.userId, since.events, now.events)) {
+      let list = changesByRoom.get(change.roomId);
+      if (!list) changesByRoom.set(change.roomId, (list = []));
+      list.push(change);
+    }
+    if (now.events - since.events <= WINDOW_SCAN_LIMIT) eventRooms = storage.timeline.roomsWithEventsBetween(since.events, now.events);
+    if (now.receipts - since.receipts <= WINDOW_SCAN_LIMIT) receiptRooms = storage.receipts.roomsChangedBetween(since.receipts, now.receipts);
+  }
+  /** The user's membership just before the window (undefined: none). */
+  const membershipBefore = (roomId: string): string | undefined => {
+    if (!since) return undefined;
+    const history = storage.roomReads.membershipHistory(ctx.userId, roomId);
+    return history.filter((m) => m.streamOrdering <= since.events).at(-1)?.membership;
+  };
+
+  const join: JsonObject = {};
+  const invite: JsonObject = {};
+  const knock: JsonObject = {};
+  const leave: JsonObject = {};
+
+  for (const m of memberships) {
+    const roomId = m.roomId;
+    if (!filter.room.matchesRoom(roomId)) continue;
+    const changes = changesByRoom.get(roomId);
+    const roomAccountData = filter.room.accountData.matchesRoom(roomId)
+      ? accountDataEvents(accountData.get(roomId), filter.room.accountData, ctx.userId)
+      : [];
+
+    switch (m.membership) {
+      case 'join': {
+        // Newly joined (or left and came back) within the window: the client knows nothing yet.
+        const rejoined = changes !== undefined && (changes.some((c) => c.membership !== 'join') || membershipBefore(roomId) !== 'join');
+        const kind = !incremental || rejoined ? 'full' : 'incremental';
+        if (kind === 'incremental') {
+          const quiet =
+            !(eventRooms?.has(roomId) ?? true) && !(receiptRooms?.has(roomId) ?? true) && !typingChanged(ctx, roomId) && roomAccountData.length === 0;
+          if (quiet) continue;
+        }
+        // A room new to the client shows its latest events; otherwise (full_state included,
+        // whose timeline "is still limited by since") the events after `since`.
+        const window: RoomWindow = {
+          roomId,
+          kind,
+          from: !since || rejoined ? BEFORE_ALL : since.events,
+          to: now.events,
+          joinedThroughout: kind === 'incremental',
+        };
+        const entry = buildRoomEntry(ctx, window, true);
+        const ephemeral = roomEphemeral(ctx, roomId, kind, receiptRooms?.has(roomId) ?? true);
+        if (kind === 'incremental' && !entry.hasEvents && ephemeral.length === 0 && roomAccountData.length === 0) continue;
+        const body: JsonObject = {
+          timeline: entry.timeline,
+          state: { events: entry.state },
+          ephemeral: { events: ephemeral },
+          account_data: { events: roomAccountData },
+        };
+        if (entry.summary) body['summary'] = entry.summary;
+        join[roomId] = body;
+        if (filter.room.state.lazyLoadMembers && entry.membersSent.size > 0) {
+          lazyMembers.record(ctx.userId, ctx.deviceId, roomId, entry.membersSent, now.events);
+        }
+        break;
+      }
+      case 'invite':
+      case 'knock': {
+        if (incremental && m.streamOrdering <= since!.events) continue;
+        const key = m.membership === 'invite' ? 'invite_room_state' : 'knock_room_state';
+        const events = strippedRoomState(ctx, roomId, m.eventId, key);
+        if (m.membership === 'invite') invite[roomId] = { invite_state: { events } };
+        else knock[roomId] = { knock_state: { events } };
+        break;
+      }
+      case 'leave':
+      case 'ban': {
+        const newlyLeft = since !== undefined && m.streamOrdering > since.events;
+        if (!(newlyLeft || (!incremental && filter.room.includeLeave))) continue;
+        if (storage.memberships.isForgotten(ctx.userId, roomId)) continue;
+        // Joined up to the leave: the client has the room up to `since` and needs the rest.
+        const wasJoined = incremental && newlyLeft && membershipBefore(roomId) === 'join';
+        // The timeline: what happened after `since` up to the leave (a rejected invite: the
+        // leave alone; the invite went out in the invite section).
+        const window: RoomWindow = {
+          roomId,
+          kind: wasJoined ? 'incremental' : 'full',
+          from: newlyLeft ? since.events : BEFORE_ALL,
+          to: m.streamOrdering,
+          joinedThroughout: false,
+        };
+        const entry = buildRoomEntry(ctx, window, false);
+        leave[roomId] = { timeline: entry.timeline, state: { events: entry.state }, account_data: { events: roomAccountData } };
+        break;
+      }
+    }
+  }
+
+  const body: JsonObject = { next_batch: serializeSyncToken(now) };
+  const rooms: JsonObject = {};
+  if (Object.keys(join).length > 0) rooms['join'] = join;
+  if (Object.keys(invite).length > 0) rooms['invite'] = invite;
+  if (Object.keys(knock).length > 0) rooms['knock'] = knock;
+  if (Object.keys(leave).length > 0) rooms['leave'] = leave;
+  if (Object.keys(rooms).length > 0) body['rooms'] = rooms;
+
+  const globalData = accountDataEvents(accountData.get(''), filter.accountData, ctx.userId);
+  if (globalData.length > 0) body['account_data'] = { events: globalData };
+  const presence = presenceEvents(ctx, joinedRoomIds);
+  if (presence.length > 0) body['presence'] = { events: presence };
+
+  const empty = body['rooms'] === undefined && globalData.length === 0 && presence.length === 0;
+  return { body, empty, joinedRoomIds };
+}

@@ -1,0 +1,32 @@
+import type { Db } from './database.js';
+
+/**
+ * Positions of the non-event streams (account_data, receipts, presence, ...). A writer allocates
+ * the next position inside its own transaction, so the row it writes and the position it takes
+ * commit together; readers see a position only once its row is there. The events stream has its
+ * own counter (events.stream_ordering).
+ */
+export type StreamName = 'account_data' | 'receipts' | 'presence';
+
+export class StreamPositionsRepo {
+  private readonly nextStmt;
+  private readonly currentStmt;
+
+  constructor(db: Db) {
+    this.nextStmt = db.prepare<[string], { position: number }>(
+      `INSERT INTO stream_positions (stream, position) VALUES (?, 1)
+       ON CONFLICT (stream) DO UPDATE SET position = position + 1 RETURNING position`,
+    );
+    this.currentStmt = db.prepare<[string], { position: number }>('SELECT position FROM stream_positions WHERE stream = ?');
+  }
+
+  /** Allocates the stream's next position. Call inside the transaction that writes the row. */
+  next(stream: StreamName): number {
+    return this.nextStmt.get(stream)!.position;
+  }
+
+  /** The last allocated position (0 before the first). */
+  current(stream: StreamName): number {
+    return this.currentStmt.get(stream)?.position ?? 0;
+  }
+}
