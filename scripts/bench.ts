@@ -1,3 +1,4 @@
+import { benchCoap, formatCoapBench } from './bench-coap.js';
 import { benchCore } from './bench-core.js';
 import { benchStateRes } from './bench-state-res.js';
 import { benchServer } from './bench-server.js';
@@ -23,6 +24,10 @@ const sections: Record<string, () => Promise<void> | void> = {
   },
   // Send throughput, sync fan-out latency and RSS of a real server process (scripts/bench-server.ts).
   server: benchServer,
+  async coap() {
+    console.log('CoAP bytes on the wire (UDP payload / TCP payload)');
+    for (const line of formatCoapBench(await benchCoap())) console.log(`  ${line}`);
+  },
 };
 
 const wanted = process.argv.slice(2);

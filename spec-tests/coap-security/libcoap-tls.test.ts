@@ -85,6 +85,7 @@ describe('the README flow with libcoap as the sensor', () => {
       accept: 50,
       ...psk(credentials),
     });
+    expect(posted.payload.length, posted.stderr).toBeGreaterThan(0);
     expect((JSON.parse(posted.payload.toString()) as { event_id: string }).event_id).toMatch(/^\$/);
 
     await fetch(`${server.httpBase}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/cmd1`, {
@@ -93,6 +94,7 @@ describe('the README flow with libcoap as the sensor', () => {
       body: JSON.stringify({ msgtype: 'm.text', body: 'interval 60' }),
     });
     const synced = await libcoapTls({ uri: `${base()}/7?timeout=1000`, accept: 50, ...psk(credentials) });
+    expect(synced.payload.length, synced.stderr).toBeGreaterThan(0);
     const timeline = (JSON.parse(synced.payload.toString()) as { rooms: { join: Record<string, { timeline: { events: { content: { body?: string } }[] } }> } }).rooms.join[roomId]!.timeline.events;
     expect(timeline.map((e) => e.content.body)).toEqual(['21.5 °C', 'interval 60']);
   });

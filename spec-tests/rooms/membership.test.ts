@@ -192,6 +192,17 @@ describe('members', () => {
     expect((then.body.chunk as { state_key: string }[]).map((e) => e.state_key)).toEqual([alice.userId]);
     const now = await alice.members(roomId);
     expect(now.body.chunk).toHaveLength(2);
+
+    // A timeline's prev_batch: the members just before its first event.
+    await carol.joinById(roomId);
+    const later = await server.client.get('/_matrix/client/v3/sync', {
+      token: alice.session.accessToken,
+      query: { timeout: '0', since: token, filter: JSON.stringify({ room: { timeline: { limit: 1 } } }) },
+    });
+    const prevBatch = later.body.rooms.join[roomId].timeline.prev_batch as string;
+    const before = await alice.members(roomId, { at: prevBatch });
+    expect((before.body.chunk as { state_key: string }[]).map((e) => e.state_key).sort()).toEqual([alice.userId, bob.userId].sort());
+    expectError(await alice.members(roomId, { at: 'garbage' }), 400, 'M_INVALID_PARAM');
   });
 });
 

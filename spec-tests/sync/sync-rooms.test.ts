@@ -114,6 +114,18 @@ describe('incremental sync', () => {
     ]);
   });
 
+  it('catches up after a long absence (a window too big to scan) without missing or repeating', async () => {
+    const mine = await createRoom(server.client, alice, { name: 'Mine' });
+    const busy = await createRoom(server.client, carol, { name: 'Busy elsewhere' });
+    const since = (await sync(server.client, alice)).body.next_batch;
+    await send(server.client, alice, mine, 'first');
+    for (let i = 0; i < 260; i++) await send(server.client, carol, busy, `noise ${i}`);
+    await send(server.client, alice, mine, 'second');
+    const res = await sync(server.client, alice, { since });
+    expect(bodies(timelineOf(res.body, mine))).toEqual(['first', 'second']);
+    expect(res.body.rooms.join[busy]).toBeUndefined();
+  });
+
   it('wakes a long-poll when a message arrives', async () => {
     const roomId = await createRoom(server.client, alice, { preset: 'public_chat' });
     await join(server.client, bob, roomId);
@@ -159,6 +171,80 @@ describe('incremental sync', () => {
     const res = await sync(server.client, alice, { since, fullState: true });
     const types = stateOf(res.body, roomId).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['m.room.create', 'm.room.power_levels', 'm.room.name', 'm.room.member']));
+  });
+});
+
+describe('event format', () => {
+  it('redacted events come stripped with redacted_because; state events carry prev_content', async () => {
+    const roomId = await createRoom(server.client, alice, { name: 'Before' });
+    const since = (await sync(server.client, alice)).body.next_batch;
+    const doomed = await send(server.client, alice, roomId, 'regrettable');
+    const redact = await server.client.put(roomPath(roomId, `/redact/${encodeURIComponent(doomed)}/r1`), { reason: 'oops' }, { token: alice.accessToken });
+    expect(redact.status).toBe(200);
+    await setState(server.client, alice, roomId, 'm.room.name', '', { name: 'After' });
+    const events = timelineOf((await sync(server.client, alice, { since })).body, roomId);
+    const redacted = events.find((e) => e.event_id === doomed)!;
+    expect(redacted.content).toEqual({});
+    expect((redacted.unsigned?.['redacted_because'] as { event_id: string; content: { reason: string } }).content.reason).toBe('oops');
+    const redaction = events.find((e) => e.type === 'm.room.redaction') as ClientEventShape & { redacts?: string };
+    expect(redaction.redacts ?? redaction.content['redacts']).toBe(doomed);
+    const rename = events.find((e) => e.type === 'm.room.name')!;
+    expect(rename.unsigned?.['prev_content']).toEqual({ name: 'Before' });
+    expect(typeof rename.unsigned?.['replaces_state']).toBe('string');
+  });
+
+  it('event_fields keeps only the listed fields', async () => {
+    const roomId = await createRoom(server.client, alice, {});
+    const since = (await sync(server.client, alice)).body.next_batch;
+    await send(server.client, alice, roomId, 'slim');
+    const res = await server.client.get('/_matrix/client/v3/sync', {
+      token: alice.accessToken,
+      query: { since, filter: JSON.stringify({ event_fields: ['type', 'content.body', 'event_id', 'sender', 'origin_server_ts'] }) },
+    });
+    const [event] = timelineOf(res.body, roomId);
+    expect(Object.keys(event!).sort()).toEqual(['content', 'event_id', 'origin_server_ts', 'sender', 'type']);
+    expect(event!.content).toEqual({ body: 'slim' });
+  });
+});
+
+describe('use_state_after', () => {
+  const stateAfterOf = (body: { rooms?: { join?: Record<string, Record<string, { events: ClientEventShape[] }>> } }, roomId: string, key = 'state_after') =>
+    body.rooms?.join?.[roomId]?.[key]?.events ?? [];
+
+  it('carries the state at the end of the timeline instead of `state`', async () => {
+    const roomId = await createRoom(server.client, alice, { name: 'After' });
+    const query = { filter: { room: { timeline: { limit: 3 } } } };
+    const first = await server.client.get('/_matrix/client/v3/sync', {
+      token: alice.accessToken,
+      query: { filter: JSON.stringify(query.filter), use_state_after: 'true' },
+    });
+    const room = first.body.rooms.join[roomId];
+    expect(room.state).toBeUndefined();
+    const keys = (room.state_after.events as ClientEventShape[]).map(keyOf);
+    // The name is in the timeline (last 3 events) and in state_after all the same.
+    expect(keys).toEqual(expect.arrayContaining(['m.room.create|', 'm.room.name|', `m.room.member|${alice.userId}`]));
+
+    await setState(server.client, alice, roomId, 'm.room.topic', '', { topic: 'now' });
+    await send(server.client, alice, roomId, 'plain');
+    const next = await server.client.get('/_matrix/client/v3/sync', {
+      token: alice.accessToken,
+      query: { since: first.body.next_batch, 'org.matrix.msc4222.use_state_after': 'true' },
+    });
+    const after = stateAfterOf(next.body, roomId, 'org.matrix.msc4222.state_after');
+    expect(after.map(keyOf)).toEqual(['m.room.topic|']);
+    expect(after[0]?.content).toEqual({ topic: 'now' });
+  });
+
+  it('after a gap, gives what changed between since and the end', async () => {
+    const roomId = await createRoom(server.client, alice, { name: 'After gap' });
+    const filter = JSON.stringify({ room: { timeline: { limit: 2 } } });
+    const since = (await sync(server.client, alice, { filter })).body.next_batch;
+    await setState(server.client, alice, roomId, 'm.room.name', '', { name: 'Gap name' });
+    for (let i = 0; i < 4; i++) await send(server.client, alice, roomId, `g${i}`);
+    const res = await server.client.get('/_matrix/client/v3/sync', { token: alice.accessToken, query: { since, filter, use_state_after: 'true' } });
+    const room = res.body.rooms.join[roomId];
+    expect(room.timeline.limited).toBe(true);
+    expect((room.state_after.events as ClientEventShape[]).map(keyOf)).toEqual(['m.room.name|']);
   });
 });
 

@@ -10,7 +10,8 @@ function hostForUrl(host: string): string {
 function banner(config: HomeserverConfig, configPath: string | undefined, publicBaseUrl: string, started: StartedListeners, createdKey: boolean): string {
   const lines = [`Lattice homeserver for ${config.serverName}`, `  data:   ${config.dataDir}${createdKey ? ' (new: database and signing key created)' : ''}`];
   for (const l of started.http) lines.push(`  ${l.tls ? 'HTTPS' : 'HTTP '}:  ${l.tls ? 'https' : 'http'}://${hostForUrl(l.host)}:${l.port}/`);
-  for (const l of started.coap) lines.push(`  CoAP:   coap://${hostForUrl(l.host)}:${l.port} (UDP)`);
+  for (const l of started.coap) lines.push(`  CoAP:   coap://${hostForUrl(l.host)}:${l.port} (UDP; OSCORE for sensors)`);
+  for (const l of started.coapTls ?? []) lines.push(`  CoAPS:  coaps+tcp://${hostForUrl(l.host)}:${l.port} (TLS-PSK for sensors)`);
   lines.push(`  clients: point them at ${publicBaseUrl}`);
   // The same settings the server runs with, so the user lands in this database and domain.
   const where = configPath !== undefined ? `--config ${JSON.stringify(configPath)}` : `--data-dir ${JSON.stringify(config.dataDir)} --server-name ${config.serverName}`;

@@ -22,6 +22,9 @@ import { UserDirectoryRepo } from './user-directory-repo.js';
 import { FederationQueueRepo } from './federation-queue-repo.js';
 import { ServerKeysRepo } from './server-keys-repo.js';
 import { SensorsRepo } from './sensors-repo.js';
+import { FederationInboundRepo } from './federation-inbound-repo.js';
+import { FederationReadsRepo } from './federation-reads-repo.js';
+import { OpenIdTokensRepo } from './openid-tokens-repo.js';
 
 /**
  * The storage layer: one repository per aggregate over one SQLite connection. Services group
@@ -53,8 +56,13 @@ export interface Storage {
   // Federation (services/federation): remote server keys, the outbound transaction queue.
   readonly serverKeys: ServerKeysRepo;
   readonly federationQueue: FederationQueueRepo;
+  // Inbound federation (services/federation/inbound, reads): transactions answered, EDUs kept, DAG walks.
+  readonly federationInbound: FederationInboundRepo;
+  readonly federationReads: FederationReadsRepo;
   // Sensors (services/sensors.ts): OSCORE security contexts of sensor devices.
   readonly sensors: SensorsRepo;
+  // OpenID tokens handed to clients and exchanged by other servers (federation/membership).
+  readonly openIdTokens: OpenIdTokensRepo;
   /** Runs fn in one transaction (nested calls become savepoints); rolls back if it throws. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -88,7 +96,10 @@ export function storageOn(db: Db): Storage {
     roomReads: new RoomReadsRepo(db),
     serverKeys: new ServerKeysRepo(db),
     federationQueue: new FederationQueueRepo(db),
+    federationInbound: new FederationInboundRepo(db),
+    federationReads: new FederationReadsRepo(db),
     sensors: new SensorsRepo(db),
+    openIdTokens: new OpenIdTokensRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };

@@ -26,7 +26,7 @@ export async function libcoapTls(request: LibcoapTlsRequest): Promise<{ exitCode
   const dir = mkdtempSync(join(tmpdir(), 'lattice-libcoap-tls-'));
   try {
     const out = join(dir, 'out');
-    const args = ['-m', request.method ?? 'get', '-B', '5', '-o', out, '-u', request.identity, '-k', request.key];
+    const args = ['-m', request.method ?? 'get', '-B', '10', '-o', out, '-u', request.identity, '-k', request.key];
     if (request.payload !== undefined) {
       const file = join(dir, 'in');
       writeFileSync(file, request.payload);

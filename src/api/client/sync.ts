@@ -33,6 +33,11 @@ export const sync = endpoint({
         fullState: booleanParam(queryParam(query, 'full_state'), 'full_state'),
         setPresence: presenceParam(queryParam(query, 'set_presence')),
         timeoutMs: timeout === undefined ? 0 : Number(timeout),
+        stateAfter: booleanParam(queryParam(query, 'use_state_after'), 'use_state_after')
+          ? 'stable'
+          : booleanParam(queryParam(query, 'org.matrix.msc4222.use_state_after'), 'org.matrix.msc4222.use_state_after')
+            ? 'unstable'
+            : undefined,
       },
       signal,
     );

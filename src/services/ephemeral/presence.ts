@@ -29,9 +29,21 @@ interface Liveness {
   lastSyncEnd: number;
 }
 
+/** Told of each presence change of a local user (federation passes it on as m.presence). */
+export type PresenceListener = (userId: string) => void;
+
+/** An m.presence update of a user of another server, as federation reads it from the EDU. */
+export interface RemotePresence {
+  readonly state: PresenceState;
+  readonly statusMsg: string | null;
+  readonly lastActiveAgo: number;
+  readonly currentlyActive: boolean;
+}
+
 export class PresenceService {
   private readonly live = new Map<string, Liveness>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly localListeners: PresenceListener[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -147,7 +159,22 @@ export class PresenceService {
     }
   }
 
-  private write(userId: string, p: Omit<StoredPresence, 'userId' | 'streamId'>): void {
+  /**
+   * Presence of a user of another server (an m.presence EDU; federation checked the user belongs
+   * to the sending server). No timers run for them: their server tells us when it changes.
+   */
+  setRemote(userId: string, p: RemotePresence): void {
+    const statusMsg = p.statusMsg === null ? null : p.statusMsg.slice(0, MAX_STATUS_MSG_CHARS);
+    const lastActiveTs = this.clock.now() - Math.max(0, p.lastActiveAgo);
+    this.write(userId, { state: p.state, statusMsg, lastActiveTs, currentlyActive: p.currentlyActive }, true);
+  }
+
+  /** Subscribes to presence changes of local users (after they are stored). */
+  onLocalChange(listener: PresenceListener): void {
+    this.localListeners.push(listener);
+  }
+
+  private write(userId: string, p: Omit<StoredPresence, 'userId' | 'streamId'>, remote = false): void {
     const position = this.storage.transaction(() => {
       const streamId = this.storage.streamPositions.next('presence');
       this.storage.presence.put({ ...p, userId, streamId });
@@ -156,6 +183,7 @@ export class PresenceService {
     // Everyone who shares a room with the user sees it: those rooms' syncs and the user's own.
     this.notifier.notify({ userIds: [userId], stream: 'presence', position });
     for (const roomId of this.storage.memberships.roomsOfUser(userId, 'join')) this.notifier.notify({ roomId, stream: 'presence', position });
+    if (!remote) for (const listener of this.localListeners) listener(userId);
   }
 
   /** Stops the timers (shutdown). */

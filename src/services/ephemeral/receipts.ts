@@ -19,7 +19,12 @@ export function isReceiptType(value: string): value is ReceiptType {
   return value === 'm.read' || value === 'm.read.private';
 }
 
+/** Told of each public read receipt a local user sets (federation passes it on as m.receipt). */
+export type ReceiptListener = (receipt: { roomId: string; userId: string; eventId: string; threadId: string; ts: number }) => void;
+
 export class ReceiptsService {
+  private readonly localListeners: ReceiptListener[] = [];
+
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
@@ -43,6 +48,27 @@ export class ReceiptsService {
     if (threadId !== undefined && threadId !== 'main') this.checkEvent(roomId, threadId);
     const position = this.storage.transaction(() => this.putReceipt(requester.userId, roomId, receiptType, eventId, threadId ?? ''));
     if (position !== undefined) this.notifyRoom(roomId, position);
+    if (position !== undefined && receiptType === 'm.read') this.toListeners(roomId, requester.userId, eventId, threadId ?? '');
+  }
+
+  /**
+   * A public read receipt of a user of another server (m.receipt EDU; federation checked the
+   * user belongs to the sending server). Ignored unless the user is joined to the room.
+   */
+  putRemote(roomId: string, userId: string, eventId: string, threadId: string, ts: number): void {
+    if (this.storage.memberships.current(roomId, userId)?.membership !== 'join') return;
+    const position = this.storage.transaction(() => this.putReceipt(userId, roomId, 'm.read', eventId, threadId, ts));
+    if (position !== undefined) this.notifyRoom(roomId, position);
+  }
+
+  /** Subscribes to local public receipts (after they are stored). */
+  onLocalReceipt(listener: ReceiptListener): void {
+    this.localListeners.push(listener);
+  }
+
+  private toListeners(roomId: string, userId: string, eventId: string, threadId: string): void {
+    const ts = this.clock.now();
+    for (const listener of this.localListeners) listener({ roomId, userId, eventId, threadId, ts });
   }
 
   /** POST /rooms/{roomId}/read_markers: the marker and, optionally, receipts in one call. */
@@ -61,6 +87,7 @@ export class ReceiptsService {
     });
     if (marker !== undefined) this.accountData.notifyOwner(requester.userId, marker);
     if (receipt !== undefined) this.notifyRoom(roomId, receipt);
+    if (receipt !== undefined && markers.read !== undefined) this.toListeners(roomId, requester.userId, markers.read, '');
   }
 
   /**
@@ -68,14 +95,14 @@ export class ReceiptsService {
    * for older events when they scroll up; like Synapse we keep the newest). Returns the receipts
    * stream position it wrote at, if it wrote.
    */
-  private putReceipt(userId: string, roomId: string, receiptType: ReceiptType, eventId: string, threadId: string): number | undefined {
+  private putReceipt(userId: string, roomId: string, receiptType: ReceiptType, eventId: string, threadId: string, ts = this.clock.now()): number | undefined {
     const existing = this.storage.receipts.get(roomId, receiptType, userId, threadId);
     if (existing) {
       if (existing.eventId === eventId) return undefined;
       const [previous, next] = [this.storage.timeline.get(existing.eventId), this.storage.timeline.get(eventId)];
       if (previous && next && previous.streamOrdering > next.streamOrdering) return undefined;
     }
-    const data: JsonObject = { ts: this.clock.now() };
+    const data: JsonObject = { ts };
     const streamId = this.storage.streamPositions.next('receipts');
     this.storage.receipts.put({
       roomId,

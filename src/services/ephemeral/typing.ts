@@ -27,9 +27,16 @@ interface RoomTyping {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Told of each local typing change (federation passes it on to the room's other servers). */
+export type TypingListener = (roomId: string, userId: string, typing: boolean) => void;
+
+/** How long a typing notification from another server lasts (m.typing carries no timeout). */
+const REMOTE_TIMEOUT_MS = 60_000;
+
 export class TypingService {
   private readonly rooms = new Map<string, RoomTyping>();
   private position: number;
+  private readonly localListeners: TypingListener[] = [];
 
   constructor(
     private readonly memberships: MembershipsRepo,
@@ -54,6 +61,22 @@ export class TypingService {
     } else {
       this.stopTyping(roomId, userId);
     }
+    for (const listener of this.localListeners) listener(roomId, userId, typing);
+  }
+
+  /**
+   * A user of another server typing (an m.typing EDU; federation checked the user belongs to the
+   * sending server). Ignored unless the user is joined to the room.
+   */
+  setRemote(roomId: string, userId: string, typing: boolean): void {
+    if (this.memberships.current(roomId, userId)?.membership !== 'join') return;
+    if (typing) this.startTyping(roomId, userId, this.clock.now() + REMOTE_TIMEOUT_MS);
+    else this.stopTyping(roomId, userId);
+  }
+
+  /** Subscribes to local typing changes (after they are applied). */
+  onLocalChange(listener: TypingListener): void {
+    this.localListeners.push(listener);
   }
 
   private stopTyping(roomId: string, userId: string): void {

@@ -6,7 +6,7 @@
  * Two forms, same content:
  * - JSON with hex byte strings, for people and for firmware build scripts;
  * - one CBOR map with small integer keys, printed as hex, for a microcontroller to keep in flash
- *   as it is (≈ 90 bytes with a room ID):
+ *   as it is (≈ 90–130 bytes, depending on host, IDs and room):
  *
  *     1 master secret (bstr)   2 master salt (bstr)   3 sender ID (bstr, the sensor's)
  *     4 recipient ID (bstr, the server's)   5 CoAP host (tstr)   6 CoAP port (uint)

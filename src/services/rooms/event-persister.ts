@@ -4,6 +4,7 @@ import { createEventIdOf } from '../../core/state-res/graph.js';
 import type { Pdu } from '../../core/events/pdu.js';
 import { stateTupleKey, type RoomEvent, type StateMap, type StateTupleKey } from '../../core/events/room-event.js';
 import type { RoomVersion } from '../../core/room-versions.js';
+import type { RoomRecord } from '../../storage/rooms-repo.js';
 import type { Storage } from '../../storage/storage.js';
 import type { Notifier } from '../notifier.js';
 import type { CurrentStateWriter } from './current-state.js';
@@ -78,7 +79,12 @@ export class MissingEventsError extends Error {
   }
 }
 
+/** Told of every event accepted into a room, after its commit (federation sends ours on). */
+export type AcceptedListener = (outcome: PersistOutcome) => void;
+
 export class EventPersister {
+  private readonly acceptedListeners: AcceptedListener[] = [];
+
   constructor(
     private readonly storage: Storage,
     private readonly events: EventLoader,
@@ -108,7 +114,7 @@ export class EventPersister {
     const existing = this.storage.events.get(eventId);
     if (existing) return { status: 'duplicate', eventId, roomId, streamOrdering: existing.streamOrdering };
 
-    this.ensureRoom(event, version);
+    const room = this.ensureRoom(event, version);
 
     // 1. Against the auth events.
     let verdict = this.checkAgainstAuthEvents(event, version);
@@ -122,7 +128,6 @@ export class EventPersister {
     }
 
     // 2. Against the state before it.
-    const room = this.storage.rooms.get(roomId)!;
     const before = this.stateBefore(input, room.currentStateGroup);
     if (verdict.allowed) verdict = checkAuthRules(version, event, before.lookup);
 
@@ -168,8 +173,7 @@ export class EventPersister {
       this.storage.transaction((): PersistOutcome => {
         const existing = this.storage.events.get(event.event_id);
         if (existing) return { status: 'duplicate', eventId: event.event_id, roomId: event.room_id, streamOrdering: existing.streamOrdering };
-        this.ensureRoom(event, version);
-        const room = this.storage.rooms.get(event.room_id)!;
+        const room = this.ensureRoom(event, version);
         const streamOrdering = this.insert({ ...input, outlier: true }, { allowed: true }, false, null, null);
         // A room we do take part in keeps its state; the event is then only an outlier.
         if (room.currentStateGroup !== null) return { status: 'outlier', eventId: event.event_id, roomId: event.room_id, streamOrdering };
@@ -199,13 +203,20 @@ export class EventPersister {
       stream: 'events',
       position: outcome.streamOrdering,
     });
+    for (const listener of this.acceptedListeners) listener(outcome);
   }
 
-  private ensureRoom(event: RoomEvent, version: RoomVersion): void {
+  /** Subscribes to accepted events (called from `announce`, after the commit). */
+  onAccepted(listener: AcceptedListener): void {
+    this.acceptedListeners.push(listener);
+  }
+
+  /** The room's record, created with the first event we hear of it (its create event, or a join's). */
+  private ensureRoom(event: RoomEvent, version: RoomVersion): RoomRecord {
     const room = this.storage.rooms.get(event.room_id);
     if (room) {
       if (room.roomVersion !== version.id) throw new Error(`room ${event.room_id} is version ${room.roomVersion}, not ${version.id}`);
-      return;
+      return room;
     }
     let creator: string | null = null;
     if (event.type === 'm.room.create') {
@@ -214,6 +225,7 @@ export class EventPersister {
     }
     this.storage.rooms.insert({ roomId: event.room_id, roomVersion: version.id, creator, createdTs: event.origin_server_ts });
     this.events.rememberVersion(event.room_id, version);
+    return this.storage.rooms.get(event.room_id)!;
   }
 
   private checkAgainstAuthEvents(event: RoomEvent, version: RoomVersion): AuthResult {

@@ -81,6 +81,11 @@ export class RoomDirectory {
     return response;
   }
 
+  /** One room's directory entry (PublicRoomsChunk), listed or not: for the space hierarchy (federation). */
+  summary(roomId: string): JsonObject {
+    return this.chunk(roomId, this.storage.memberships.count(roomId, 'join'));
+  }
+
   private chunk(roomId: string, joinedMembers: number): JsonObject {
     const content = (type: string): JsonObject => {
       const eventId = this.storage.state.current(roomId, type, '');

@@ -2,10 +2,10 @@ import type { JsonObject } from '../../core/json.js';
 import type { StoredEvent } from '../../storage/events-repo.js';
 import type { StateEntry } from '../../storage/state-repo.js';
 import type { Storage } from '../../storage/storage.js';
-import { invalidParam, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { Requester } from '../requester.js';
-import { tryParseSyncToken } from '../sync/token.js';
 import type { ClientEventSerializer } from '../timeline/client-event.js';
+import { parsePaginationToken } from '../timeline/pagination-token.js';
 import type { VisibilityChecker } from '../timeline/visibility.js';
 import type { EventLoader } from './event-loader.js';
 import type { RoomAccess, StateView } from './room-access.js';
@@ -17,7 +17,7 @@ import type { RoomAccess, StateView } from './room-access.js';
  */
 
 export interface MembersQuery {
-  /** A sync token (prev_batch / next_batch): the members as of that point. */
+  /** A sync prev_batch / next_batch token: the members as of that point. */
   readonly at?: string | undefined;
   readonly membership?: string | undefined;
   readonly notMembership?: string | undefined;
@@ -69,9 +69,11 @@ export class RoomReads {
   members(requester: Requester, roomId: string, query: MembersQuery): JsonObject[] {
     let view = this.access.stateView(roomId, requester.userId);
     if (query.at !== undefined && view.kind === 'current') {
-      const token = tryParseSyncToken(query.at);
-      if (!token) throw invalidParam('at is not a sync token');
-      const last = this.storage.timeline.lastAtOrBefore(roomId, token.events);
+      // A sync prev_batch (`t<depth>_<stream>`, topological) or next_batch (`s...`, a stream
+      // position): the state after the room's last event at that point.
+      const token = parsePaginationToken(query.at);
+      const last =
+        token.kind === 'topo' ? this.storage.timeline.before(roomId, token.pos, 1)[0] : this.storage.timeline.lastAtOrBefore(roomId, token.stream);
       view = { kind: 'group', group: last?.stateGroup ?? null };
     }
     const members =

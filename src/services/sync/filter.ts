@@ -134,6 +134,16 @@ export function parseSyncFilter(raw: JsonObject | undefined): SyncFilter {
   };
 }
 
+/** Whether a stored event passes the matcher (its content is parsed only for contains_url). */
+export function eventMatches(matcher: EventMatcher, e: { readonly type: string; readonly sender: string; readonly json: string }): boolean {
+  let content: JsonObject | undefined;
+  if (matcher.needsContent) {
+    const parsed: unknown = (JSON.parse(e.json) as { content?: unknown }).content;
+    content = isJsonObject(parsed) ? parsed : {};
+  }
+  return matcher.matches(e.type, e.sender, undefined, content);
+}
+
 /**
  * The /sync `filter` parameter: inline JSON when it starts with `{`, else a stored filter ID
  * looked up by `findStored`.

@@ -23,10 +23,10 @@ export interface SyncResult {
 }
 
 /**
- * Above this many positions in a window, finding "rooms with new events/receipts" by reading the
- * window costs more than asking each joined room (an index seek each).
+ * Finding "rooms with new events (receipts)" costs a read of each row in the window, or one index
+ * seek per joined room; a seek costs about as much as reading this many rows.
  */
-const WINDOW_SCAN_LIMIT = 20_000;
+const ROWS_PER_SEEK = 20;
 
 export function computeSync(ctx: SyncContext): SyncResult {
   const { storage, lazyMembers } = ctx.deps;
@@ -48,8 +48,9 @@ export function computeSync(ctx: SyncContext): SyncResult {
       if (!list) changesByRoom.set(change.roomId, (list = []));
       list.push(change);
     }
-    if (now.events - since.events <= WINDOW_SCAN_LIMIT) eventRooms = storage.timeline.roomsWithEventsBetween(since.events, now.events);
-    if (now.receipts - since.receipts <= WINDOW_SCAN_LIMIT) receiptRooms = storage.receipts.roomsChangedBetween(since.receipts, now.receipts);
+    const scanBudget = Math.max(200, joinedRoomIds.length * ROWS_PER_SEEK);
+    if (now.events - since.events <= scanBudget) eventRooms = storage.timeline.roomsWithEventsBetween(since.events, now.events);
+    if (now.receipts - since.receipts <= scanBudget) receiptRooms = storage.receipts.roomsChangedBetween(since.receipts, now.receipts);
   }
   /** The user's membership just before the window (undefined: none). */
   const membershipBefore = (roomId: string): string | undefined => {
@@ -58,6 +59,8 @@ export function computeSync(ctx: SyncContext): SyncResult {
     return history.filter((m) => m.streamOrdering <= since.events).at(-1)?.membership;
   };
 
+  // use_state_after names its section after the parameter's spelling (stable or MSC4222).
+  const stateKey = ctx.stateAfter === 'stable' ? 'state_after' : ctx.stateAfter === 'unstable' ? 'org.matrix.msc4222.state_after' : 'state';
   const join: JsonObject = {};
   const invite: JsonObject = {};
   const knock: JsonObject = {};
@@ -95,7 +98,7 @@ export function computeSync(ctx: SyncContext): SyncResult {
         if (kind === 'incremental' && !entry.hasEvents && ephemeral.length === 0 && roomAccountData.length === 0) continue;
         const body: JsonObject = {
           timeline: entry.timeline,
-          state: { events: entry.state },
+          [stateKey]: { events: entry.state },
           ephemeral: { events: ephemeral },
           account_data: { events: roomAccountData },
         };
@@ -132,7 +135,7 @@ export function computeSync(ctx: SyncContext): SyncResult {
           joinedThroughout: false,
         };
         const entry = buildRoomEntry(ctx, window, false);
-        leave[roomId] = { timeline: entry.timeline, state: { events: entry.state }, account_data: { events: roomAccountData } };
+        leave[roomId] = { timeline: entry.timeline, [stateKey]: { events: entry.state }, account_data: { events: roomAccountData } };
         break;
       }
     }

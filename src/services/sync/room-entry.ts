@@ -1,9 +1,9 @@
 import { isJsonObject, type JsonObject } from '../../core/json.js';
-import type { StateEntry } from '../../storage/state-repo.js';
 import type { TimelineEvent } from '../../storage/timeline-repo.js';
 import { positionBefore, topoToken } from '../timeline/pagination-token.js';
 import type { SyncContext, RoomSyncKind } from './context.js';
-import type { EventMatcher } from './filter.js';
+import { eventMatches } from './filter.js';
+import { stateAfterTimeline, stateBeforeTimeline } from './state-section.js';
 import { serializeSyncToken } from './token.js';
 
 /**
@@ -24,6 +24,7 @@ export interface RoomWindow {
 
 export interface RoomEntry {
   readonly timeline: JsonObject;
+  /** The state before the timeline, or (use_state_after) the state at its end. */
   readonly state: JsonObject[];
   readonly summary: JsonObject | undefined;
   /** Whether the timeline or state carries anything. */
@@ -38,15 +39,6 @@ const HERO_COUNT = 5;
 /** Stream position below every event, backfilled ones included (they are negative). */
 export const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
 
-export function eventMatches(matcher: EventMatcher, e: { type: string; sender: string; json: string }): boolean {
-  let content: JsonObject | undefined;
-  if (matcher.needsContent) {
-    const parsed: unknown = (JSON.parse(e.json) as { content?: unknown }).content;
-    content = isJsonObject(parsed) ? parsed : {};
-  }
-  return matcher.matches(e.type, e.sender, undefined, content);
-}
-
 export function buildRoomEntry(ctx: SyncContext, w: RoomWindow, withSummary: boolean): RoomEntry {
   const { storage, visibility, serializer } = ctx.deps;
   const allows = w.joinedThroughout ? undefined : visibility.rulesFor(ctx.userId, w.roomId).allows;
@@ -59,7 +51,7 @@ export function buildRoomEntry(ctx: SyncContext, w: RoomWindow, withSummary: boo
     ({ summary, heroes } = roomSummary(ctx, w.roomId));
   }
 
-  const stateIds = stateEntries(ctx, w, events, limited, heroes);
+  const stateIds = (ctx.stateAfter ? stateAfterTimeline : stateBeforeTimeline)(ctx, w, events, limited, heroes);
   const stateMatcher = ctx.filter.room.state;
   const loaded = storage.timeline.getStateEvents(stateIds.map((s) => s.eventId));
   let stateEvents = stateIds.map((s) => loaded.get(s.eventId)).filter((e): e is TimelineEvent => e !== undefined && eventMatches(stateMatcher, e));
@@ -107,51 +99,6 @@ function loadTimeline(ctx: SyncContext, w: RoomWindow, allows: ((e: TimelineEven
     upper = batch[batch.length - 1]!.streamOrdering - 1;
   }
   return { events: matched.slice(0, limit).reverse(), limited: matched.length > limit || !exhausted };
-}
-
-/**
- * The state section (as state entries):
- * - full: the whole state before the timeline (members trimmed when lazy-loading);
- * - incremental after a gap (limited): what changed between `since` and the timeline's start;
- * - incremental without a gap: nothing, except lazy-loaded members the client lacks.
- * Lazy loading keeps the members of the timeline's senders (and heroes, and oneself on a full
- * sync) and, per spec, every membership change in a gap.
- */
-function stateEntries(ctx: SyncContext, w: RoomWindow, timeline: readonly TimelineEvent[], limited: boolean, heroes: readonly string[]): StateEntry[] {
-  const { roomState, lazyMembers } = ctx.deps;
-  const lazy = ctx.filter.room.state.lazyLoadMembers;
-  const first = timeline[0];
-  const needed = new Set<string>(heroes);
-  for (const e of timeline) needed.add(e.sender);
-
-  if (w.kind === 'full') {
-    needed.add(ctx.userId);
-    const start = first ? roomState.before(first) : roomState.afterStream(w.roomId, w.to);
-    const out: StateEntry[] = [];
-    for (const entry of start.values()) if (!lazy || entry.type !== 'm.room.member' || needed.has(entry.stateKey)) out.push(entry);
-    return out;
-  }
-  if (!first) return [];
-
-  const out: StateEntry[] = [];
-  if (limited) {
-    const start = roomState.before(first);
-    const base = roomState.afterStream(w.roomId, w.from);
-    for (const [key, entry] of start) if (base.get(key)?.eventId !== entry.eventId) out.push(entry);
-  }
-  if (lazy) {
-    const since = ctx.since?.events ?? 0;
-    const redundantOk = ctx.filter.room.state.includeRedundantMembers;
-    const present = new Set(out.filter((e) => e.type === 'm.room.member').map((e) => e.stateKey));
-    for (const userId of needed) {
-      if (present.has(userId)) continue;
-      const eventId = roomState.lookupBefore(first, 'm.room.member', userId);
-      if (eventId === undefined) continue;
-      if (!redundantOk && lazyMembers.has(ctx.userId, ctx.deviceId, w.roomId, userId, eventId, since)) continue;
-      out.push({ type: 'm.room.member', stateKey: userId, eventId });
-    }
-  }
-  return out;
 }
 
 /** m.joined_member_count, m.invited_member_count, and m.heroes when the room has no name or alias. */

@@ -23,6 +23,8 @@ export interface SyncParams {
   readonly fullState: boolean;
   readonly setPresence: PresenceState | undefined;
   readonly timeoutMs: number;
+  /** use_state_after (spec v1.16), or its MSC4222 spelling, which matrix-js-sdk sends. */
+  readonly stateAfter: 'stable' | 'unstable' | undefined;
 }
 
 /** Long-polls longer than this are cut short (clients ask for 30 s; proxies time out near 60 s). */
@@ -58,6 +60,7 @@ export class SyncService {
           filter,
           fullState: params.fullState,
           typingReset: requested !== undefined && requested.typing > now.typing,
+          stateAfter: params.stateAfter,
         };
         const result = computeSync(ctx);
         // full_state answers at once (spec); so does an initial sync and anything non-empty.
