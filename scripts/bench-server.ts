@@ -275,7 +275,7 @@ export async function benchSendThroughput(
 
 export async function benchSyncFanout(server: BenchServer, options: { clients?: number; messages?: number } = {}): Promise<FanoutFigures> {
   const count = options.clients ?? 200;
-  const messages = options.messages ?? 30;
+  const messages = options.messages ?? 100;
   const agent = new Agent({ connections: count + 16, keepAliveTimeout: 60_000 });
   const stop = new AbortController();
   // Every long-poll listens on this one signal.

@@ -128,6 +128,36 @@ describe('Matrix over CoAP against the real homeserver', () => {
     expect(decodeCborBody(fetched.payload).value).toEqual(filter);
   });
 
+  it('libcoap: create a room (/G), send a 3 KB event with Block1 (/9), read it back in a Block2 sync (/7)', async () => {
+    const token: ReadonlyArray<readonly [number, string]> = [[256, accessToken]];
+    const created = await libcoap({ method: 'post', uri: `coap://127.0.0.1:${port}/G`, payload: encodeCborBody({ name: 'greenhouse' }, false), contentFormat: 60, options: token });
+    expect(created.stderr).toBe('');
+    const roomId = (decodeCborBody(created.payload).value as Record<string, unknown>)['room_id'];
+    expect(typeof roomId).toBe('string');
+
+    const reading = { msgtype: 'm.text', body: 'soil moisture '.repeat(230) };
+    const upload = encodeCborBody(reading, false);
+    expect(upload.length).toBeGreaterThan(3000);
+    const sent = await libcoap({
+      method: 'put',
+      uri: `coap://127.0.0.1:${port}/9/${encodeURIComponent(String(roomId))}/m.room.message/reading-1`,
+      payload: upload,
+      contentFormat: 60,
+      blockSize: 256,
+      options: token,
+    });
+    expect(sent.stderr).toBe('');
+    const eventId = (decodeCborBody(sent.payload).value as Record<string, unknown>)['event_id'];
+    expect(typeof eventId).toBe('string');
+
+    const synced = await libcoap({ uri: `coap://127.0.0.1:${port}/7?timeout=0`, blockSize: 64, options: token });
+    expect(synced.stderr).toBe('');
+    expect(synced.payload.length).toBeGreaterThan(3000);
+    const sync = decodeCborBody(synced.payload).value as { rooms: { join: Record<string, { timeline: { events: { content: unknown }[] } }> } };
+    const events = sync.rooms.join[String(roomId)]!.timeline.events;
+    expect(events.map((e) => e.content)).toContainEqual(reading);
+  });
+
   it('a duplicated CON datagram is executed once: one login, one new device, the same reply twice', async () => {
     const devices = async (): Promise<number> => {
       const reply = await send({ pathname: '/d', options: { '256': Buffer.from(accessToken) } });
