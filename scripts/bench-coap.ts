@@ -10,6 +10,7 @@
  * size), so the byte counts are those of the real exchange; `mode` says which ran.
  */
 
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,12 @@ import { endpoint } from '../src/api/define.js';
 import { endpointTable } from '../src/api/table.js';
 import { parseConfigFile, resolveConfig } from '../src/config.js';
 import { createHomeserver } from '../src/homeserver.js';
+import type { JsonObject } from '../src/core/json.js';
+import { protectRequest } from '../src/core/oscore/protect.js';
+import { createSecurityContext } from '../src/core/oscore/security-context.js';
 import { SensorClient, type SensorRequest } from '../src/transport/coap/client/sensor-client.js';
+import { decodeMessage, emptyMessage, encodeMessage } from '../src/transport/coap/message.js';
+import { encodeUint, Opt, type RawOption } from '../src/transport/coap/options.js';
 import { startCoapServer } from '../src/transport/coap/server.js';
 import { startHttpServer } from '../src/transport/http.js';
 
@@ -38,6 +44,8 @@ export interface CoapBenchFigures {
   readonly reading: Readonly<Record<string, ExchangeBytes>>;
   /** One CoAP ping (empty CON) and its RST: what keeps a NAT binding open. */
   readonly keepAlive: ExchangeBytes;
+  /** UDP payload of one Observe notification carrying one new m.room.message (benchObserveNotification). */
+  readonly observeNotification?: ObserveNotificationBytes;
 }
 
 const GENEROUS = { per_second: 10_000, burst_count: 10_000 };
@@ -193,7 +201,7 @@ export async function benchCoap(): Promise<CoapBenchFigures> {
     );
     // A ping is an empty CON (4 bytes) answered by an RST (4 bytes).
     const keepAlive: ExchangeBytes = { request: 4, reply: 4, total: 8 };
-    return { mode: real ? 'real' : 'stand-in', roomIdLength: roomId.length, reading: figures, keepAlive };
+    return { mode: real ? 'real' : 'stand-in', roomIdLength: roomId.length, reading: figures, keepAlive, observeNotification: await benchObserveNotification() };
   } finally {
     await http.close();
     await coap.close();
@@ -210,10 +218,136 @@ export function formatCoapBench(f: CoapBenchFigures): string[] {
   }
   lines.push(`  keep-alive (CoAP ping + RST)                     ${f.keepAlive.request} + ${f.keepAlive.reply} = ${f.keepAlive.total} B per ping (MSC3079: ≈ 88 B per heartbeat)`);
   lines.push('  MSC3079 reference: ≈ 180 B send / 150 B reply');
+  const o = f.observeNotification;
+  if (o !== undefined) {
+    lines.push(`coap: Observe notification on /sync with one new m.room.message (lean filter, integer keys, 1-byte token, room ID ${o.roomIdLength} chars)`);
+    lines.push(`  CoAP                                             ${String(o.bytes).padStart(4)} B (+ 4 B ACK)${o.bytes <= 1152 ? '  (one datagram)' : ''}`);
+    lines.push(`  CoAP, first message of its sender (member event) ${String(o.firstFromSender).padStart(4)} B`);
+    lines.push(`  OSCORE (own Partial IV per notification)         ${String(o.oscore).padStart(4)} B`);
+  }
   return lines;
 }
 
 // `node dist/scripts/bench-coap.js` runs it alone.
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const line of formatCoapBench(await benchCoap())) console.log(line);
+}
+
+export interface ObserveNotificationBytes {
+  /** UDP payload of the notification (plain CoAP, steady state: the sender's member event already sent). */
+  readonly bytes: number;
+  /** The same, for the first message of a sender (lazy-loaded member event included). */
+  readonly firstFromSender: number;
+  /** The steady-state notification under OSCORE (a sensor device observing). */
+  readonly oscore: number;
+  readonly roomIdLength: number;
+}
+
+/**
+ * Bytes of UDP payload of one Observe notification carrying one new m.room.message: a client
+ * registers on /7 (Observe 0, 1-byte token, MSC3079 integer keys, lean filter by default) against
+ * a real homeserver, another user sends messages through the dispatcher, and the notification
+ * datagrams are measured as they arrive (and ACKed, 4 bytes each).
+ */
+export async function benchObserveNotification(): Promise<ObserveNotificationBytes> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-observe-'));
+  const config = resolveConfig(
+    parseConfigFile({ rc_message: GENEROUS, rc_registration: GENEROUS, rc_login: { address: GENEROUS, account: GENEROUS, failed_attempts: GENEROUS } }),
+    { dataDir, http: [], coap: ['127.0.0.1:0'] },
+  );
+  const homeserver = createHomeserver(config, { logger: pino({ level: 'silent' }) });
+  const started = await homeserver.start();
+  const port = started.coap[0]!.port;
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const inbox: Buffer[] = [];
+  let wake: (() => void) | undefined;
+  socket.on('message', (datagram) => {
+    const decoded = decodeMessage(datagram);
+    // Notifications are CON: acknowledge them as a client would.
+    if (decoded.ok && decoded.message.type === 'CON') socket.send(emptyMessage('ACK', decoded.message.messageId), port, '127.0.0.1');
+    inbox.push(datagram);
+    wake?.();
+  });
+  const next = async (): Promise<Buffer> => {
+    const deadline = Date.now() + 5_000;
+    while (inbox.length === 0) {
+      if (Date.now() > deadline) throw new Error('bench: no Observe notification');
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    return inbox.shift()!;
+  };
+  const call = async (method: string, path: string, accessToken: string, body?: JsonObject, query = ''): Promise<JsonObject> => {
+    const response = await homeserver.dispatch({
+      method,
+      path,
+      query: new URLSearchParams(query),
+      body,
+      accessToken,
+      clientIp: '127.0.0.1',
+      transport: 'http',
+      signal: new AbortController().signal,
+    });
+    if (response.status !== 200 || response.body instanceof Uint8Array) throw new Error(`bench: ${method} ${path}: ${response.status}`);
+    return response.body;
+  };
+  let messageId = 0x100;
+  let txn = 0;
+  try {
+    const owner = await homeserver.services.registration.createAccount({ localpart: 'observer', password: 'bench-password' });
+    const friend = await homeserver.services.registration.createAccount({ localpart: 'friend', password: 'bench-password' });
+    const ownerSession = homeserver.services.sessions.issue({ userId: owner.userId, refreshable: false, clientIp: null });
+    const friendSession = homeserver.services.sessions.issue({ userId: friend.userId, refreshable: false, clientIp: null });
+    const created = await call('POST', '/_matrix/client/v3/createRoom', friendSession.accessToken, { preset: 'private_chat', invite: [owner.userId] });
+    const roomId = String(created['room_id']);
+    await call('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, ownerSession.accessToken, {});
+    const say = (text: string): Promise<JsonObject> =>
+      call('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${++txn}`, friendSession.accessToken, { msgtype: 'm.text', body: text });
+    const since = String((await call('GET', '/_matrix/client/v3/sync', ownerSession.accessToken, undefined, 'timeout=0'))['next_batch']);
+    const registration = (token: Buffer, options: RawOption[], code = '0.01', payload: Buffer = Buffer.alloc(0)): Buffer =>
+      encodeMessage({ type: 'CON', code, messageId: messageId++, token, options: [...options].sort((a, b) => a.number - b.number), payload });
+    const plainOptions: RawOption[] = [
+      { number: Opt.Observe, value: encodeUint(0) },
+      { number: Opt.UriPath, value: Buffer.from('7') },
+      { number: Opt.UriQuery, value: Buffer.from(`since=${since}`) },
+      { number: Opt.AccessToken, value: Buffer.from(ownerSession.accessToken) },
+      { number: Opt.CborKeyVersion, value: encodeUint(1) },
+    ];
+
+    // Plain CoAP: the first message of a sender carries its member event (lazy loading), the next one is typical.
+    socket.send(registration(Buffer.of(1), plainOptions), port, '127.0.0.1');
+    await next(); // the registration's answer
+    await say('21.5 °C');
+    const first = await next();
+    await say('21.6 °C');
+    const steady = await next();
+    socket.send(registration(Buffer.of(1), plainOptions.map((o) => (o.number === Opt.Observe ? { ...o, value: encodeUint(1) } : o))), port, '127.0.0.1');
+    await next(); // deregistered
+
+    // OSCORE: a sensor device of the same user observes; the member event went to the plain device only, so skip one.
+    const credentials = homeserver.services.sensors.add({ userId: owner.userId, deviceName: 'bench observer', roomId, coap: { host: '127.0.0.1', port } });
+    const context = createSecurityContext({ masterSecret: credentials.masterSecret, masterSalt: credentials.masterSalt, idContext: undefined, senderId: credentials.senderId, recipientId: credentials.recipientId });
+    const sinceNow = String((await call('GET', '/_matrix/client/v3/sync', ownerSession.accessToken, undefined, 'timeout=0'))['next_batch']);
+    const inner: RawOption[] = [
+      { number: Opt.Observe, value: encodeUint(0) },
+      { number: Opt.UriPath, value: Buffer.from('7') },
+      { number: Opt.UriQuery, value: Buffer.from(`since=${sinceNow}`) },
+      { number: Opt.CborKeyVersion, value: encodeUint(1) },
+    ];
+    const { message } = protectRequest(context, 0, { code: '0.01', options: inner, payload: Buffer.alloc(0) });
+    socket.send(registration(Buffer.of(2), [...message.options], message.code, message.payload), port, '127.0.0.1');
+    await next();
+    await say('21.7 °C');
+    await next(); // first from the sender for this device
+    await say('21.8 °C');
+    const oscore = await next();
+    return { bytes: steady.length, firstFromSender: first.length, oscore: oscore.length, roomIdLength: roomId.length };
+  } finally {
+    socket.close();
+    await homeserver.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

@@ -9,6 +9,8 @@ import { loadOrCreateSigningKey } from './storage/signing-key-file.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import { CBOR_KEY_TABLE_VERSION } from './transport/coap/cbor-keys.js';
 import { COAP_PATH_ENUM_VERSION } from './transport/coap/path-enums.js';
+import type { CoapTiming } from './transport/coap/constants.js';
+import type { ObserveOptions } from './transport/coap/observe.js';
 import { startCoapServer, type CoapServer } from './transport/coap/server.js';
 import { startCoapTlsServer, type CoapTlsServer } from './transport/coap/tcp/tls-server.js';
 import { startHttpServer, type HttpServer } from './transport/http.js';
@@ -27,6 +29,8 @@ export interface HomeserverOptions {
   readonly logger?: PinoLogger;
   /** Answers the federation client's DNS questions (tests keep all traffic on loopback). */
   readonly federationDns?: DnsResolver;
+  /** CoAP message-layer timing and Observe bounds (tests shorten ACK_TIMEOUT and the heartbeat). */
+  readonly coap?: { readonly timing?: Partial<CoapTiming>; readonly observe?: ObserveOptions };
 }
 
 export interface ListeningAddress {
@@ -50,6 +54,8 @@ export interface Homeserver {
   readonly createdSigningKey: boolean;
   start(): Promise<StartedListeners>;
   stop(): Promise<void>;
+  /** The running CoAP listeners (their stats: exchanges, Observe registrations …), for tests and metrics. */
+  coapServers(): readonly CoapServer[];
 }
 
 export function createHomeserver(config: HomeserverConfig, options: HomeserverOptions = {}): Homeserver {
@@ -94,6 +100,7 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
     services,
     dispatch,
     createdSigningKey: signing.created,
+    coapServers: () => [...coapServers],
 
     async start() {
       if (state !== 'created') throw new Error(`homeserver cannot start: it is ${state}`);
@@ -127,6 +134,9 @@ export function createHomeserver(config: HomeserverConfig, options: HomeserverOp
               maxBodyBytes: config.maxRequestBodySize,
               // Sensors authenticate with OSCORE contexts bound to their devices (services/sensors.ts).
               oscore: services.sensors.oscore,
+              // Observe on /sync: a deleted device (logout …) ends its registrations with a final 4.01.
+              observe: { ...options.coap?.observe, devices: services.devices },
+              ...(options.coap?.timing === undefined ? {} : { timing: options.coap.timing }),
               log: logger,
             }),
           );

@@ -47,6 +47,23 @@ import { keysEndpoints } from './federation/keys.js';
 import { queryEndpoints } from './federation/query.js';
 import { versionEndpoints } from './federation/version.js';
 import { serverWellKnownEndpoints } from './federation/wellknown.js';
+import { transactionEndpoints } from './federation/transactions.js';
+import { eventEndpoints } from './federation/events.js';
+import { backfillEndpoints } from './federation/backfill.js';
+import { missingEventsEndpoints } from './federation/missing-events.js';
+import { timestampEndpoints } from './federation/timestamp.js';
+import { directoryEndpoints as federationDirectoryEndpoints } from './federation/directory.js';
+import { hierarchyEndpoints } from './federation/hierarchy.js';
+import { invitesEndpoints } from './federation/invites.js';
+import { joinsEndpoints } from './federation/joins.js';
+import { knocksEndpoints } from './federation/knocks.js';
+import { leavesEndpoints } from './federation/leaves.js';
+import { mediaEndpoints as federationMediaEndpoints } from './federation/media.js';
+import { openIdEndpoints as federationOpenIdEndpoints } from './federation/openid.js';
+import { publicRoomsEndpoints as federationPublicRoomsEndpoints } from './federation/public-rooms.js';
+import { thirdPartyEndpoints } from './federation/third-party.js';
+import { userEndpoints as federationUserEndpoints } from './federation/user.js';
+import { openIdEndpoints } from './client/openid.js';
 
 /**
  * THE endpoint table: every endpoint the homeserver serves, on every transport. Each spec
@@ -95,6 +112,7 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...tagsEndpoints,
   ...presenceEndpoints,
   ...usersEndpoints,
+  ...openIdEndpoints,
   ...reportContentEndpoints,
   ...pushRulesEndpoints,
   ...adminRegisterEndpoints,
@@ -105,4 +123,22 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...queryEndpoints,
   ...versionEndpoints,
   ...serverWellKnownEndpoints,
+  // Room events: transactions in, and the reads other servers catch up with.
+  ...transactionEndpoints,
+  ...eventEndpoints,
+  ...backfillEndpoints,
+  ...missingEventsEndpoints,
+  ...timestampEndpoints,
+  // Membership across servers, and what other servers ask about our rooms and users.
+  ...joinsEndpoints,
+  ...leavesEndpoints,
+  ...knocksEndpoints,
+  ...invitesEndpoints,
+  ...federationDirectoryEndpoints,
+  ...federationPublicRoomsEndpoints,
+  ...hierarchyEndpoints,
+  ...federationUserEndpoints,
+  ...federationOpenIdEndpoints,
+  ...federationMediaEndpoints,
+  ...thirdPartyEndpoints,
 ];

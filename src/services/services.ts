@@ -18,6 +18,8 @@ import { createRoomServices, type RoomServices } from './rooms/index.js';
 import { createReadServices, type ReadServices } from './read-services.js';
 import { noFederationClient, type FederationClient } from './federation/federation-client.js';
 import { createFederationServices, type FederationServices } from './federation/federation-services.js';
+import { createFederationMembership, type FederationMembership } from './federation/membership/index.js';
+import { createFederationEventServices, type FederationEventServices } from './federation/federation-events.js';
 
 /**
  * Everything the endpoints can call, built once per Homeserver instance (no module-level state,
@@ -55,6 +57,10 @@ export interface Services extends ReadServices {
   readonly filters: FilterService;
   /** Server keys, the key ring and notary, X-Matrix verification, the outbound queue. */
   readonly federation: FederationServices;
+  /** Federation's membership side: joins, leaves, knocks, invites across servers; remote queries; spaces; OpenID. */
+  readonly federationMembership: FederationMembership;
+  /** Room events over federation: /send and the inbound PDU pipeline, our events and EDUs out, /event, /state, /backfill & co. */
+  readonly federationEvents: FederationEventServices;
   /** Sensor devices and their OSCORE contexts (CoAP security). */
   readonly sensors: SensorService;
   /** Wakes long-polls (/sync) when a stream moves: events, account data, receipts, typing, presence. */
@@ -91,6 +97,10 @@ export function createServices({ config, storage, clock, log, signingKey, federa
   const accounts = new AccountService(storage, uia, devices, log);
   const profiles = new ProfileService(storage, log);
   const rooms = createRoomServices({ storage, clock, log, signingKey, serverName: config.serverName, notifier, profiles, accounts });
+  const federation = createFederationServices({ config, storage, clock, log, signingKey, client: federationClient ?? noFederationClient });
+  const readServices = createReadServices({ config, storage, clock, log, notifier, filters });
+  const { typing, receipts, presence } = readServices;
+  const federationEvents = createFederationEventServices({ serverName: config.serverName, storage, clock, log, rooms, federation, typing, receipts, presence });
   return {
     config,
     address: { publicBaseUrl: config.publicBaseUrl ?? 'http://localhost/', lowBandwidth: undefined },
@@ -106,10 +116,23 @@ export function createServices({ config, storage, clock, log, signingKey, federa
     devices,
     profiles,
     filters,
-    federation: createFederationServices({ config, storage, clock, log, signingKey, client: federationClient ?? noFederationClient }),
+    federation,
+    federationMembership: createFederationMembership({
+      serverName: config.serverName,
+      storage,
+      rooms,
+      federation,
+      signingKey,
+      clock,
+      log,
+      verifier: federationEvents.verifier,
+      acl: federationEvents.acl,
+      roomServers: federationEvents.roomServers,
+    }),
     sensors: new SensorService(storage, sessions, devices, clock),
     notifier,
     rooms,
-    ...createReadServices({ config, storage, clock, log, notifier, filters }),
+    federationEvents,
+    ...readServices,
   };
 }

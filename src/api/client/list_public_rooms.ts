@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { invalidParam, notFound } from '../../services/errors.js';
+import { invalidParam } from '../../services/errors.js';
 import type { Services } from '../../services/services.js';
 import { endpoint, queryParam } from '../define.js';
 import { ok } from '../endpoint.js';
 
-/** Only our own directory is served until federation can fetch other servers'. */
-function checkServer(services: Services, server: string | undefined): void {
-  if (server !== undefined && server !== services.config.serverName) throw notFound(`Cannot list the directory of ${server}`);
+/** A `server` other than ours: its directory is fetched over federation (publicRooms). */
+function remoteServer(services: Services, server: string | undefined): string | undefined {
+  return server !== undefined && server !== services.config.serverName ? server : undefined;
 }
 
 export const getRoomVisibilityOnDirectory = endpoint({
@@ -44,11 +44,13 @@ export const getPublicRooms = endpoint({
   auth: 'optional',
   rateLimit: 'general',
   async handler({ services, query }) {
-    checkServer(services, queryParam(query, 'server'));
     const limitText = queryParam(query, 'limit');
     const limit = limitText === undefined ? undefined : Number(limitText);
     if (limit !== undefined && !Number.isSafeInteger(limit)) throw invalidParam('limit must be an integer');
-    return ok(services.rooms.directory.publicRooms({ limit, since: queryParam(query, 'since') }));
+    const since = queryParam(query, 'since');
+    const remote = remoteServer(services, queryParam(query, 'server'));
+    if (remote !== undefined) return ok(await services.federationMembership.queries.publicRooms(remote, { limit, since }));
+    return ok(services.rooms.directory.publicRooms({ limit, since }));
   },
 });
 
@@ -72,7 +74,18 @@ export const queryPublicRooms = endpoint({
     third_party_instance_id: Type.Optional(Type.String()),
   }),
   async handler({ services, query, body }) {
-    checkServer(services, queryParam(query, 'server'));
+    const remote = remoteServer(services, queryParam(query, 'server'));
+    if (remote !== undefined) {
+      return ok(
+        await services.federationMembership.queries.publicRooms(remote, {
+          limit: body.limit,
+          since: body.since,
+          filter: body.filter,
+          includeAllNetworks: body.include_all_networks,
+          thirdPartyInstanceId: body.third_party_instance_id,
+        }),
+      );
+    }
     return ok(
       services.rooms.directory.publicRooms({
         limit: body.limit,

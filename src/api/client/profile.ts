@@ -1,5 +1,13 @@
+import { notFound } from '../../services/errors.js';
+import type { Services } from '../../services/services.js';
+import { serverOfUserId } from '../../services/user-ids.js';
 import { ok } from '../endpoint.js';
 import { AnyObject, endpoint } from '../define.js';
+
+function isRemoteUser(services: Services, userId: string): boolean {
+  const server = serverOfUserId(userId);
+  return server !== undefined && server !== services.config.serverName;
+}
 
 export const getUserProfile = endpoint({
   id: 'getUserProfile',
@@ -9,7 +17,10 @@ export const getUserProfile = endpoint({
   auth: 'none',
   rateLimit: 'general',
   async handler({ services, params }) {
-    return ok(services.profiles.get(params['userId']!));
+    const userId = params['userId']!;
+    // Another server's user: asked over federation (query/profile).
+    if (isRemoteUser(services, userId)) return ok(await services.federationMembership.queries.profile(userId));
+    return ok(services.profiles.get(userId));
   },
 });
 
@@ -22,7 +33,13 @@ export const getProfileField = endpoint({
   rateLimit: 'general',
   async handler({ services, params }) {
     const keyName = params['keyName']!;
-    return ok({ [keyName]: services.profiles.getField(params['userId']!, keyName) });
+    const userId = params['userId']!;
+    if (isRemoteUser(services, userId)) {
+      const value = (await services.federationMembership.queries.profile(userId, keyName))[keyName];
+      if (value === undefined) throw notFound(`Profile field ${keyName} is not set`);
+      return ok({ [keyName]: value });
+    }
+    return ok({ [keyName]: services.profiles.getField(userId, keyName) });
   },
 });
 

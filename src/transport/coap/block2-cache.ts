@@ -7,8 +7,9 @@
  * Accept (never the token), and later blocks are cut from it; its ETag (a hash of the body)
  * lets the client check every block belongs to the same representation.
  *
- * Issue 4's Observe notifications put their body here too, so a client that fetches the rest
- * of a large notification with GET gets exactly what was pushed (MSC3079 §OBSERVE).
+ * Observe notifications (observe.ts) put their body here too, under the key of the registration's
+ * GET, so a client that fetches the rest of a large notification with GET + Block2 gets exactly
+ * what was pushed (MSC3079 §OBSERVE).
  */
 
 import { createHash } from 'node:crypto';
@@ -21,6 +22,8 @@ export interface StoredResponse {
   readonly options: readonly RawOption[];
   readonly payload: Buffer;
   readonly etag: Buffer;
+  /** The Observe value of the notification this body was pushed in (observe.ts), if it was one. */
+  readonly observe?: number;
 }
 
 interface Entry {

@@ -18,6 +18,7 @@
 import type { CoapTiming } from './constants.js';
 import { DedupCache } from './dedup-cache.js';
 import type { Requester } from './dispatch-contract.js';
+import type { NotificationSecurity } from './observe-contract.js';
 import type { CoapEndpoint } from './endpoint.js';
 import { EMPTY, isRequestCode, isResponseCode, type CoapCode } from './codes.js';
 import { decodeMessage, emptyMessage, encodeMessage, type CoapMessage, type MessageType } from './message.js';
@@ -29,6 +30,12 @@ export interface InboundRequest {
   readonly message: CoapMessage;
   /** Set by the OSCORE layer (oscore-layer.ts): the device the security context authenticated. */
   readonly requester?: Requester;
+  /**
+   * Set by the OSCORE layer too: how to protect later messages we originate for this request
+   * (Observe notifications, each with our own Partial IV) and where they go (`endpoint` above is
+   * the per-context view of the peer; ACKs and RSTs arrive on the plain one).
+   */
+  readonly security?: NotificationSecurity;
 }
 
 /** What a handler answers; the message layer adds type, message ID and token. */
@@ -120,12 +127,26 @@ export class MessageLayer {
 
   /**
    * Sends a confirmable message we originate and retransmits it until ACK/RST/timeout. Used for
-   * separate responses; the Observe layer (issue 4) sends its notifications through this too.
+   * separate responses; Observe notifications (observe.ts) use `sendNotification`.
    */
   sendConfirmable(endpoint: CoapEndpoint, token: Buffer, parts: ResponseParts): Promise<DeliveryOutcome> {
+    return this.sendNotification(endpoint, token, parts).outcome;
+  }
+
+  /**
+   * `sendConfirmable` that also tells the message ID, so the sender can stop the retransmissions
+   * with `cancelConfirmable` (observe.ts: a registration that ends while a notification is out).
+   */
+  sendNotification(endpoint: CoapEndpoint, token: Buffer, parts: ResponseParts): { readonly messageId: number; readonly outcome: Promise<DeliveryOutcome> } {
+    if (this.closed) return { messageId: -1, outcome: Promise.resolve('closed') };
     const messageId = this.allocateMessageId();
     const datagram = this.encodeOrFail({ type: 'CON', messageId, token, ...parts });
-    return this.retransmitter.send(endpoint, messageId, datagram);
+    return { messageId, outcome: this.retransmitter.send(endpoint, messageId, datagram) };
+  }
+
+  /** Stops retransmitting a CON we sent; its outcome becomes 'closed'. */
+  cancelConfirmable(endpoint: CoapEndpoint, messageId: number): void {
+    this.retransmitter.cancel(endpoint, messageId);
   }
 
   close(): void {

@@ -18,6 +18,11 @@
  * response is protected with the request's nonce (empty OSCORE option, §8.3) — each request's
  * nonce is used once, so this is safe and saves the Partial IV on every reply.
  *
+ * Observe (RFC 8613 §4.1.3.5): the registration's answer reuses the request's nonce like any
+ * response (the first notification may omit the Partial IV); every later notification is
+ * protected by observe.ts through `security.protect`, with `nextSenderSequence()` as its Partial
+ * IV, so no nonce is ever used twice. Observe travels outer only in responses.
+ *
  * Without a context store (no sensors configured) option 9 is left alone and the request handler
  * refuses it as an unknown critical option (4.02), as before.
  */
@@ -79,6 +84,13 @@ export function withOscore(inner: RequestHandler, contexts: OscoreContexts | und
         endpoint: securedEndpoint(endpoint, recipient.key),
         message: { ...message, code: opened.request.code, options: withBoundRoom(opened.request.options, recipient.roomId), payload: opened.request.payload },
         requester,
+        // Observe notifications (observe.ts): each with our own Partial IV (§4.1.3.5.2, §8.3), bound to
+        // this registration request; the device is re-checked before every recomputation.
+        security: {
+          transportEndpoint: endpoint,
+          protect: (parts) => protectResponse(recipient.context, opened.binding, parts, recipient.nextSenderSequence()),
+          requester: () => recipient.requester(endpoint.address),
+        },
       },
       control,
     );

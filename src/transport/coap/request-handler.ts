@@ -9,6 +9,9 @@
  *   → Block1 reassembly (2.31 / 4.08 / 4.13) → body decode (CBOR/JSON, integer keys)
  *   → access token (256, sticky where safe) → dispatch → code, format, Max-Age
  *   → Block2 block 0 (whole body stored once, ETag + Size2) when it exceeds one block
+ *
+ * GET /sync with Observe: 0 registers an RFC 7641 observation (observe.ts): the initial answer is
+ * computed at once (timeout 0) and carries an Observe value and Max-Age; Observe: 1 deregisters.
  */
 
 import { Block1Assembler } from './block1-assembler.js';
@@ -23,6 +26,7 @@ import type { Dispatch, EndpointResponse } from './dispatch-contract.js';
 import type { CoapEndpoint } from './endpoint.js';
 import type { EndpointSessions } from './endpoint-sessions.js';
 import type { InboundRequest, RequestControl, RequestHandler, ResponseParts } from './message-layer.js';
+import type { NotificationRenderer, ObserveRegistry, Registration, RenderedNotification } from './observe.js';
 import { decodeUint, encodeUint, firstUnrecognizedCritical, Opt, optionValue, optionValues, type RawOption } from './options.js';
 import { requestTarget } from './request-target.js';
 import { matrixError, retryAfterSeconds, type BodyEncoding } from './response-parts.js';
@@ -33,6 +37,8 @@ export interface RequestHandlerDeps {
   readonly block1: Block1Assembler;
   readonly block2: Block2Cache;
   readonly maxBodyBytes: number;
+  /** Observe on /sync; without it an Observe option is ignored (a plain GET, as RFC 7641 allows). */
+  readonly observe?: ObserveRegistry;
 }
 
 const BEARER = /^bearer /i;
@@ -105,7 +111,7 @@ function applyNoResponse(options: readonly RawOption[], parts: ResponseParts): R
   return (bits & mask) !== 0 ? { ...parts, suppressed: true } : parts;
 }
 
-async function handle(deps: RequestHandlerDeps, { endpoint, message, requester }: InboundRequest, control: RequestControl): Promise<ResponseParts> {
+async function handle(deps: RequestHandlerDeps, { endpoint, message, requester, security }: InboundRequest, control: RequestControl): Promise<ResponseParts> {
   const session = deps.sessions.get(endpoint);
   // Error bodies before we know better: CBOR, integer keys only if this endpoint asked for them.
   let encoding: BodyEncoding = { format: 'cbor', integerKeys: session?.integerKeys ?? false };
@@ -143,9 +149,21 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message, requester }
   const transferKey = `${endpoint.key} ${method} ${target.path}?${queryString}`;
   const block2Key = `${transferKey} accept=${parsed.accept ?? ''}`;
 
+  const observeOption = optionValue(message.options, Opt.Observe);
+
   if (parsed.block2 !== undefined && parsed.block2.num > 0) {
     const stored = deps.block2.get(block2Key);
-    if (stored !== undefined) return serveBlock(stored, parsed.block2.num, responseSzx, parsed.wantsSize2, undefined, encoding);
+    if (stored !== undefined) {
+      const block = serveBlock(stored, parsed.block2.num, responseSzx, parsed.wantsSize2, undefined, encoding);
+      // The client has the whole body now: what an Observe notification waits for before it counts as delivered.
+      if (!hasMoreBlocks(block)) deps.observe?.blocksServed(block2Key, stored.etag);
+      // A client that fetches a notification's blocks with its Observe option still set (node-coap does)
+      // gets the notification's Observe value back, so it files the assembled body under it.
+      if (stored.observe !== undefined && observeOption !== undefined) {
+        return { ...block, options: [...block.options, { number: Opt.Observe, value: encodeUint(stored.observe) }] };
+      }
+      return block;
+    }
     // Only a safe method may be run again to regenerate the representation.
     if (method !== 'GET') {
       return matrixError(CoapOnly.RequestEntityIncomplete, 'M_UNKNOWN', 'The response these blocks belong to has expired; send the request again', encoding);
@@ -184,13 +202,27 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message, requester }
 
   // Under OSCORE the context already authenticated the device: no token is read or remembered.
   const accessToken = requester !== undefined ? undefined : resolveAccessToken(deps.sessions, endpoint, parsed.accessToken, session?.accessToken);
-  const timeout = target.query.get('timeout');
+  // RFC 7641: Observe 0 registers, 1 deregisters (same endpoint and token); only /sync is observable.
+  let registration: Registration | undefined;
+  let query = target.query;
+  if (deps.observe !== undefined && observeOption !== undefined && method === 'GET' && SYNC_PATH.test(target.path) && (parsed.block2?.num ?? 0) === 0) {
+    const observe = decodeUint(observeOption, 3);
+    if (observe === 1) deps.observe.deregister(endpoint, message.token);
+    else if (observe === 0) registration = deps.observe.admit(endpoint, message.token, security);
+    if (registration !== undefined) {
+      // The initial answer comes at once; waiting is what the notifications are for.
+      query = new URLSearchParams(target.query);
+      query.set('timeout', '0');
+    }
+  }
+
+  const timeout = query.get('timeout');
   if (SYNC_PATH.test(target.path) && timeout !== null && Number(timeout) > 0) control.acknowledgeNow(); // long-poll
 
   const response = await deps.dispatch({
     method,
     path: target.path,
-    query: target.query,
+    query,
     body: decoded.body,
     accessToken,
     authenticated: requester,
@@ -202,6 +234,28 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message, requester }
   // A refused token is not remembered: the next token-less request says M_MISSING_TOKEN.
   if (response.status === 401 && accessToken !== undefined && errcodeOf(response) === 'M_UNKNOWN_TOKEN') {
     deps.sessions.forgetToken(endpoint, accessToken);
+  }
+
+  if (registration !== undefined) {
+    const nextBatch = response.body instanceof Uint8Array ? undefined : response.body['next_batch'];
+    if (response.status >= 200 && response.status < 300 && typeof nextBatch === 'string' && format !== undefined) {
+      const observe = deps.observe!;
+      const render = notificationRenderer(deps, format, encoding, responseSzx, block2Key, observe.maxAgeSeconds);
+      const initial = render(response, observe.nextObserveValue());
+      observe.activate(registration, {
+        path: target.path,
+        query: target.query,
+        accessToken,
+        block2Key,
+        render,
+        nextBatch,
+        since: target.query.get('since') ?? undefined,
+        blockwise: initial.blockwise,
+        requester,
+      });
+      return initial.parts;
+    }
+    deps.observe!.abandon(registration);
   }
 
   const full = encodeResponse(response, method, format, encoding);
@@ -216,6 +270,38 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message, requester }
   }
   const stored = deps.block2.put(block2Key, full);
   return serveBlock(stored, requestedNum, responseSzx, true, extra, encoding);
+}
+
+/**
+ * How a registration's answers go on the wire: the initial response and every notification are
+ * encoded like a GET answer, with the Observe value and a Max-Age saying when the next one comes
+ * at the latest; a body over one block is stored in the Block2 cache under the registration's
+ * GET key and block 0 goes out (ETag, Size2), so the client's follow-up GETs get exactly what was
+ * pushed (MSC3079 §OBSERVE). A final notification (observe undefined) has no Observe option.
+ */
+function notificationRenderer(
+  deps: RequestHandlerDeps,
+  format: 'cbor' | 'json',
+  encoding: BodyEncoding,
+  szx: number,
+  block2Key: string,
+  maxAgeSeconds: number,
+): NotificationRenderer {
+  return (response, observe): RenderedNotification => {
+    const full = encodeResponse(response, 'GET', format, encoding)!;
+    const options =
+      observe === undefined ? full.options : [...full.options.filter((o) => o.number !== Opt.MaxAge), { number: Opt.MaxAge, value: encodeUint(maxAgeSeconds) }];
+    const withObserve = (parts: ResponseParts): ResponseParts =>
+      observe === undefined ? parts : { ...parts, options: [...parts.options, { number: Opt.Observe, value: encodeUint(observe) }] };
+    if (full.payload.length <= blockSize(szx)) return { parts: withObserve({ code: full.code, options, payload: full.payload }), blockwise: undefined };
+    const stored = deps.block2.put(block2Key, { code: full.code, options, payload: full.payload, ...(observe === undefined ? {} : { observe }) });
+    return { parts: withObserve(serveBlock(stored, 0, szx, true, undefined, encoding)), blockwise: observe === undefined ? undefined : stored.etag };
+  };
+}
+
+function hasMoreBlocks(parts: ResponseParts): boolean {
+  const raw = optionValue(parts.options, Opt.Block2);
+  return raw !== undefined && decodeBlock(raw)?.more === true;
 }
 
 function resolveAccessToken(sessions: EndpointSessions, endpoint: CoapEndpoint, sent: string | undefined, remembered: string | undefined): string | undefined {

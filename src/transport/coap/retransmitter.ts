@@ -1,5 +1,5 @@
 /**
- * Confirmable messages we originate (separate responses now; Observe notifications in issue 4):
+ * Confirmable messages we originate (separate responses and Observe notifications):
  * RFC 7252 §4.2 exponential back-off. The first timeout is random in
  * [ACK_TIMEOUT, ACK_TIMEOUT × ACK_RANDOM_FACTOR] and doubles after each of up to MAX_RETRANSMIT
  * retransmissions. The outcome is settled by the peer's empty ACK or RST, matched on
@@ -62,6 +62,11 @@ export class Retransmitter {
     if (entry === undefined) return false;
     entry.settle(outcome);
     return true;
+  }
+
+  /** Stops retransmitting a message we no longer want delivered (an Observe registration that ended); its sender sees 'closed'. */
+  cancel(endpoint: CoapEndpoint, messageId: number): void {
+    this.outstanding.get(`${endpoint.key}#${messageId}`)?.settle('closed');
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import type { Dispatch } from './dispatch-contract.js';
 import { endpointOf, isLoopback, type CoapEndpoint } from './endpoint.js';
 import { EndpointSessions } from './endpoint-sessions.js';
 import { MessageLayer, type CoapLog } from './message-layer.js';
+import { ObserveRegistry, type ObserveOptions } from './observe.js';
 import type { OscoreContexts } from './oscore-contract.js';
 import { withOscore } from './oscore-layer.js';
 import { createRequestHandler } from './request-handler.js';
@@ -38,6 +39,8 @@ export interface CoapServerOptions {
    * verified, decrypted and run as the context's device; without, option 9 is refused (4.02).
    */
   readonly oscore?: OscoreContexts;
+  /** RFC 7641 Observe on /sync: bounds, heartbeat, device-deletion events (observe.ts). */
+  readonly observe?: ObserveOptions;
   /** With host `::`, also accept IPv4 (default) or not. */
   readonly ipv6Only?: boolean;
   readonly log?: CoapLog;
@@ -46,7 +49,9 @@ export interface CoapServerOptions {
 export interface CoapServer {
   readonly address: { readonly host: string; readonly port: number; readonly family: 'udp4' | 'udp6' };
   /** Counters for tests and metrics. */
-  stats(): { exchanges: number; outstandingConfirmables: number; running: number; block1Uploads: number; block2Bodies: number };
+  stats(): { exchanges: number; outstandingConfirmables: number; running: number; block1Uploads: number; block2Bodies: number; observers: number };
+  /** The Observe registrations (tests, metrics). */
+  readonly observe: ObserveRegistry;
   close(): Promise<void>;
 }
 
@@ -63,9 +68,21 @@ export async function startCoapServer(options: CoapServerOptions): Promise<CoapS
   const block1 = new Block1Assembler(maxBodyBytes, BLOCKWISE_TTL_MS, 1_000, 32 * 1024 * 1024);
   const block2 = new Block2Cache(BLOCKWISE_TTL_MS, 32 * 1024 * 1024);
 
-  const layer = new MessageLayer({
+  // The registry sends through the layer, the layer's handler admits into the registry.
+  let layer: MessageLayer | undefined;
+  const observe = new ObserveRegistry(
+    {
+      dispatch: options.dispatch,
+      send: (endpoint, token, parts) => layer!.sendNotification(endpoint, token, parts),
+      cancel: (endpoint, messageId) => layer?.cancelConfirmable(endpoint, messageId),
+      timing,
+      ...(options.log === undefined ? {} : { log: options.log }),
+    },
+    options.observe,
+  );
+  layer = new MessageLayer({
     transmit: (endpoint, datagram) => socket.send(datagram, endpoint.port, endpoint.socketAddress),
-    handler: withOscore(createRequestHandler({ dispatch: options.dispatch, sessions, block1, block2, maxBodyBytes }), options.oscore),
+    handler: withOscore(createRequestHandler({ dispatch: options.dispatch, sessions, block1, block2, maxBodyBytes, observe }), options.oscore),
     timing,
     piggybackWindowMs: options.piggybackWindowMs ?? 1_000,
     maxPendingPerEndpoint: 16,
@@ -73,7 +90,8 @@ export async function startCoapServer(options: CoapServerOptions): Promise<CoapS
     ...(options.log === undefined ? {} : { log: options.log }),
   });
 
-  socket.on('message', (datagram, remote) => layer.receive(datagram, endpointOf(remote.address, remote.port)));
+  const messages = layer;
+  socket.on('message', (datagram, remote) => messages.receive(datagram, endpointOf(remote.address, remote.port)));
   // ICMP errors surface as socket errors (e.g. ECONNREFUSED after a client went away); never fatal.
   socket.on('error', (error) => options.log?.warn({ err: error }, 'CoAP socket error'));
 
@@ -95,10 +113,12 @@ export async function startCoapServer(options: CoapServerOptions): Promise<CoapS
   const bound = socket.address();
   return {
     address: { host: bound.address, port: bound.port, family: type },
-    stats: () => ({ ...layer.stats, block1Uploads: block1.size, block2Bodies: block2.size }),
+    stats: () => ({ ...messages.stats, block1Uploads: block1.size, block2Bodies: block2.size, observers: observe.size }),
+    observe,
     close: async () => {
       clearInterval(sweeper);
-      layer.close();
+      observe.close();
+      messages.close();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };

@@ -20,8 +20,9 @@ export function parseIncomingPdu(
   expectedRoomId?: string,
 ): IncomingPdu {
   if (!isJsonObject(raw)) throw new PduDroppedError('PDU is not a JSON object');
-  const roomId = raw['room_id'];
-  // A v12 m.room.create has no room_id; it never arrives for a room we already know.
+  // A v12 m.room.create has no room_id (the room ID derives from it): it can only come as part
+  // of a room's auth chain or state, where the caller knows which room it must be.
+  const roomId = raw['room_id'] ?? (raw['type'] === 'm.room.create' ? expectedRoomId : undefined);
   if (typeof roomId !== 'string') throw new PduDroppedError('PDU has no room_id');
   if (expectedRoomId !== undefined && roomId !== expectedRoomId) throw new PduDroppedError(`PDU belongs to room ${roomId}, not ${expectedRoomId}`);
   const version = versionOf(roomId);
@@ -39,7 +40,9 @@ export function parseIncomingPdu(
     pdu = rest as Pdu;
   }
   const eventId = computeEventId(pdu, version);
-  return { pdu, event: toRoomEvent(pdu, version, eventId), version, eventId, roomId, verified: false, redactedForHash: false };
+  const event = toRoomEvent(pdu, version, eventId);
+  if (event.room_id !== roomId) throw new PduDroppedError(`Create event of room ${event.room_id}, not ${roomId}`);
+  return { pdu, event, version, eventId, roomId, verified: false, redactedForHash: false };
 }
 
 /**

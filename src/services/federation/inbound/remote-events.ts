@@ -16,6 +16,12 @@ const SINGLE_EVENT_MAX_BYTES = 128 * 1024;
 const EVENT_LIST_MAX_BYTES = 16 * 1024 * 1024;
 /** Whole room states (large rooms run to tens of MB). */
 const STATE_MAX_BYTES = 100 * 1024 * 1024;
+/**
+ * Events taken from one /event_auth answer. A real auth chain is the create event, the power
+ * levels, join rules and membership histories: hundreds at most. A hostile peer answering with
+ * tens of thousands would otherwise cost a signature check each, per PDU it sends.
+ */
+const MAX_AUTH_CHAIN_EVENTS = 2000;
 /** IDs per list in /state_ids; a 100k-member room is still within it. */
 const MAX_STATE_IDS = 200_000;
 
@@ -53,7 +59,7 @@ export class RemoteEvents {
       maxResponseBytes: EVENT_LIST_MAX_BYTES,
     });
     const chain = body?.['auth_chain'];
-    return Array.isArray(chain) ? chain : [];
+    return Array.isArray(chain) ? chain.slice(0, MAX_AUTH_CHAIN_EVENTS) : [];
   }
 
   /** POST /get_missing_events/{roomId}: events between `earliest` and `latest`, at most `limit`. */

@@ -1,3 +1,4 @@
+import type { JsonObject } from '../../../core/json.js';
 import { ErrCode, MatrixError } from '../../errors.js';
 import { FederationHttpError, FederationRequestError } from '../federation-client.js';
 
@@ -15,7 +16,7 @@ export function remoteFailure(errors: readonly unknown[], what: string): MatrixE
     if (!(err instanceof FederationHttpError)) continue;
     const errcode = err.errcode ?? ErrCode.UNKNOWN;
     if (err.status >= 400 && err.status < 500 && errcode !== ErrCode.MISSING_PARAM && errcode !== ErrCode.INVALID_PARAM) {
-      const extra = err.body && typeof err.body.room_version === 'string' ? { room_version: err.body.room_version } : {};
+      const extra: JsonObject = err.body && typeof err.body.room_version === 'string' ? { room_version: err.body.room_version } : {};
       return new MatrixError(err.status, errcode, err.errorText ?? `${what} was refused`, extra);
     }
     best ??= new MatrixError(502, ErrCode.UNKNOWN, `${what} failed: ${err.message}`);

@@ -6,7 +6,9 @@ import { createEventIdOf } from '../../../core/state-res/graph.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import { forbidden } from '../../errors.js';
 import type { RemoteMembershipRequest } from '../../rooms/remote-membership.js';
+import { KeyedLock } from '../inbound/keyed-lock.js';
 import type { MembershipContext } from './context.js';
+import { serversThatKnow } from './membership-hints.js';
 import type { SignedTemplate } from './event-template.js';
 import { checkPdus, type CheckedPdu } from './pdu-checks.js';
 import { runHandshake, type HandshakeStep } from './remote-handshake.js';
@@ -26,10 +28,14 @@ export class BadJoinResponseError extends Error {
 }
 
 export class RemoteJoiner {
+  /** One join per room at a time: a second local user joining meanwhile finds the state stored. */
+  private readonly rooms = new KeyedLock();
+
   constructor(private readonly ctx: MembershipContext) {}
 
   async join(request: RemoteMembershipRequest): Promise<{ roomId: string }> {
-    return runHandshake(this.ctx, 'join', request, (step) => this.sendJoin(request, step));
+    const servers = [...request.servers, ...serversThatKnow(this.ctx, request.roomId, request.userId)];
+    return this.rooms.run(request.roomId, () => runHandshake(this.ctx, 'join', { ...request, servers }, (step) => this.sendJoin(request, step)));
   }
 
   private async sendJoin(request: RemoteMembershipRequest, step: HandshakeStep): Promise<{ roomId: string }> {

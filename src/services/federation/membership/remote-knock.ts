@@ -2,6 +2,7 @@ import type { Pdu } from '../../../core/events/pdu.js';
 import type { JsonObject } from '../../../core/json.js';
 import type { RemoteMembershipRequest } from '../../rooms/remote-membership.js';
 import type { MembershipContext } from './context.js';
+import { serversThatKnow } from './membership-hints.js';
 import { runHandshake } from './remote-handshake.js';
 import { checkStrippedStateList } from './stripped-state-check.js';
 
@@ -14,7 +15,8 @@ export class RemoteKnocker {
   constructor(private readonly ctx: MembershipContext) {}
 
   async knock(request: RemoteMembershipRequest): Promise<{ roomId: string }> {
-    return runHandshake(this.ctx, 'knock', request, async ({ server, version, signed }) => {
+    const servers = [...request.servers, ...serversThatKnow(this.ctx, request.roomId, request.userId)];
+    return runHandshake(this.ctx, 'knock', { ...request, servers }, async ({ server, version, signed }) => {
       const response = await this.ctx.federation.client.request(server, {
         method: 'PUT',
         path: `/_matrix/federation/v1/send_knock/${encodeURIComponent(request.roomId)}/${encodeURIComponent(signed.eventId)}`,

@@ -1,7 +1,7 @@
-import { isJsonObject, type JsonObject } from '../../../core/json.js';
+import type { JsonObject } from '../../../core/json.js';
 import type { RemoteMembershipRequest } from '../../rooms/remote-membership.js';
-import { serverOfUserId } from '../../user-ids.js';
 import type { MembershipContext } from './context.js';
+import { serversThatKnow } from './membership-hints.js';
 import { runHandshake } from './remote-handshake.js';
 
 /**
@@ -15,8 +15,7 @@ export class RemoteLeaver {
   constructor(private readonly ctx: MembershipContext) {}
 
   async leave(request: RemoteMembershipRequest): Promise<void> {
-    const membership = this.ctx.storage.memberships.current(request.roomId, request.userId);
-    const servers = [...request.servers, ...this.serversFor(request.roomId, membership?.eventId)];
+    const servers = [...request.servers, ...serversThatKnow(this.ctx, request.roomId, request.userId)];
     await runHandshake(this.ctx, 'leave', { ...request, servers }, async ({ server, version, signed }) => {
       await this.ctx.federation.client.request(server, {
         method: 'PUT',
@@ -25,28 +24,5 @@ export class RemoteLeaver {
       });
       this.ctx.rooms.persister.persistOutOfRoomMembership({ pdu: signed.pdu, event: signed.event, version });
     });
-  }
-
-  /** Who may know the room: the membership event's sender, and whoever sent its stripped state. */
-  private serversFor(roomId: string, membershipEventId: string | undefined): string[] {
-    const servers: string[] = [];
-    const loaded = membershipEventId === undefined ? undefined : this.ctx.rooms.loader.load(membershipEventId);
-    if (loaded) {
-      const sender = serverOfUserId(loaded.event.sender);
-      if (sender !== undefined) servers.push(sender);
-      const unsigned = loaded.pdu.unsigned;
-      for (const key of ['invite_room_state', 'knock_room_state']) {
-        const entries = isJsonObject(unsigned) ? unsigned[key] : undefined;
-        if (!Array.isArray(entries)) continue;
-        for (const entry of entries) {
-          const server = isJsonObject(entry) && typeof entry.sender === 'string' ? serverOfUserId(entry.sender) : undefined;
-          if (server !== undefined) servers.push(server);
-        }
-      }
-    }
-    // Room IDs before v12 name the server that created the room.
-    const colon = roomId.indexOf(':');
-    if (colon > 0) servers.push(roomId.slice(colon + 1));
-    return servers;
   }
 }

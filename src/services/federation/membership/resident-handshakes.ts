@@ -11,7 +11,6 @@ import { federationPdu } from './federation-pdu.js';
 import { checkOnePdu, countersign, eventIdOfPdu, PduCheckError } from './pdu-checks.js';
 import { prejoinStatePdus } from './prejoin-state.js';
 import { authorisingUser } from './restricted-join.js';
-import { otherJoinedServers } from './room-servers.js';
 import { sendJoinResponse } from './send-join-response.js';
 
 /**
@@ -27,7 +26,7 @@ export class ResidentHandshakes {
   /** GET make_join / make_leave / make_knock: `{ room_version, event }`. */
   make(membership: HandshakeMembership, roomId: string, userId: string, origin: string, versions: readonly string[] | undefined): JsonObject {
     if (serverOfUserId(userId) !== origin) throw forbidden('The user is not on the requesting server');
-    const version = this.residentVersion(roomId);
+    const version = this.residentVersion(roomId, origin);
     if (membership !== 'leave') {
       // make_join's `ver` defaults to ["1"]; make_knock requires it.
       const supported = versions && versions.length > 0 ? versions : ['1'];
@@ -70,9 +69,11 @@ export class ResidentHandshakes {
     return { knock_room_state: prejoinStatePdus(this.ctx.storage, this.ctx.rooms.loader, roomId) };
   }
 
-  private residentVersion(roomId: string): RoomVersion {
+  /** The room's version, if we are in it and its server ACL lets `origin` take part. */
+  private residentVersion(roomId: string, origin: string): RoomVersion {
     const version = this.ctx.rooms.loader.versionOf(roomId);
     if (!version || !this.ctx.rooms.membership.participating(roomId)) throw notFound(`This server is not in room ${roomId}`);
+    if (!this.ctx.acl.allowed(roomId, origin)) throw forbidden('Server is banned from this room by its server ACL');
     return version;
   }
 
@@ -83,7 +84,7 @@ export class ResidentHandshakes {
     body: JsonObject,
     origin: string,
   ): Promise<{ pdu: Pdu; version: RoomVersion }> {
-    const version = this.residentVersion(roomId);
+    const version = this.residentVersion(roomId, origin);
     let pdu: Pdu;
     try {
       pdu = validatePdu(body, version);
@@ -127,7 +128,7 @@ export class ResidentHandshakes {
     if (outcome.status !== 'accepted') throw forbidden(outcome.rejectedReason ?? `The ${membership} is not allowed by the room's current state`);
 
     // Everyone else in the room hears of it from us ("the resident server sends it on").
-    const destinations = otherJoinedServers(this.ctx.storage, roomId, this.ctx.serverName, origin);
+    const destinations = this.ctx.roomServers.remote(roomId).filter((server) => server !== origin);
     if (destinations.length > 0) this.ctx.federation.outboundQueue.enqueuePdu(destinations, federationPdu(checked.pdu));
     return { pdu: checked.pdu, version };
   }

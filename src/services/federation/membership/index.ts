@@ -1,0 +1,61 @@
+import type { RemoteMembership } from '../../rooms/remote-membership.js';
+import type { MembershipContext } from './context.js';
+import { InviteReceiver } from './invite-receiver.js';
+import { OpenIdTokens } from './openid-tokens.js';
+import { RemoteInviter } from './remote-invite.js';
+import { RemoteJoiner } from './remote-join.js';
+import { RemoteKnocker } from './remote-knock.js';
+import { RemoteLeaver } from './remote-leave.js';
+import { RemoteQueries } from './remote-queries.js';
+import { ResidentHandshakes } from './resident-handshakes.js';
+import { SpaceHierarchy } from './space-hierarchy.js';
+import { ThirdPartyInvites } from './third-party-invites.js';
+import { UserKeys } from './user-keys.js';
+
+/**
+ * The membership side of federation (see README.md): both halves of the join / leave / knock /
+ * invite handshakes, the queries other servers answer for us and we for them, spaces, OpenID and
+ * third-party invites. Built once per homeserver; registers itself with the rooms service as its
+ * RemoteMembership, so joining a room elsewhere is one call for the client endpoints.
+ */
+export interface FederationMembership {
+  /** make_join / send_join, make_leave / send_leave, make_knock / send_knock: rooms we are in. */
+  readonly resident: ResidentHandshakes;
+  /** PUT /invite: invites of our users from other servers. */
+  readonly invites: InviteReceiver;
+  /** Aliases, profiles and room directories of other servers. */
+  readonly queries: RemoteQueries;
+  readonly spaces: SpaceHierarchy;
+  readonly openId: OpenIdTokens;
+  readonly thirdPartyInvites: ThirdPartyInvites;
+  /** Device lists and E2EE keys of our users (empty until end-to-end encryption exists). */
+  readonly userKeys: UserKeys;
+}
+
+
+export function createFederationMembership(ctx: MembershipContext): FederationMembership {
+  const joiner = new RemoteJoiner(ctx);
+  const knocker = new RemoteKnocker(ctx);
+  const leaver = new RemoteLeaver(ctx);
+  const inviter = new RemoteInviter(ctx);
+  const queries = new RemoteQueries(ctx);
+
+  const remote: RemoteMembership = {
+    join: (request) => joiner.join(request),
+    knock: (request) => knocker.knock(request),
+    invite: (roomId, roomVersion, event) => inviter.invite(roomId, roomVersion, event),
+    leave: (request) => leaver.leave(request),
+    resolveAlias: (alias) => queries.resolveAlias(alias),
+  };
+  ctx.rooms.setRemoteMembership(remote);
+
+  return {
+    resident: new ResidentHandshakes(ctx),
+    invites: new InviteReceiver(ctx),
+    queries,
+    spaces: new SpaceHierarchy(ctx),
+    openId: new OpenIdTokens(ctx.storage, ctx.clock, ctx.serverName),
+    thirdPartyInvites: new ThirdPartyInvites(ctx, inviter),
+    userKeys: new UserKeys(ctx.storage, ctx.serverName),
+  };
+}
