@@ -1,5 +1,7 @@
 import { benchCoap, formatCoapBench } from './bench-coap.js';
 import { benchCore } from './bench-core.js';
+import { benchInboundPdus } from './bench-federation.js';
+import { benchRemoteJoin } from './bench-remote-join.js';
 import { benchStateRes } from './bench-state-res.js';
 import { benchServer } from './bench-server.js';
 
@@ -24,6 +26,15 @@ const sections: Record<string, () => Promise<void> | void> = {
   },
   // Send throughput, sync fan-out latency and RSS of a real server process (scripts/bench-server.ts).
   server: benchServer,
+  async federation() {
+    const inbound = await benchInboundPdus();
+    console.log('federation');
+    console.log(
+      `  inbound PDUs verified and persisted  ${inbound.pdusPerSec.toLocaleString('en')} /s  = ${inbound.ratio} of raw ed25519 verify (${inbound.rawVerifyPerSec.toLocaleString('en')} /s)`,
+    );
+    const join = await benchRemoteJoin();
+    console.log(`  remote join of a ${join.members.toLocaleString('en')}-member room  ${join.ms} ms`);
+  },
   async coap() {
     console.log('CoAP bytes on the wire (UDP payload / TCP payload)');
     for (const line of formatCoapBench(await benchCoap())) console.log(`  ${line}`);

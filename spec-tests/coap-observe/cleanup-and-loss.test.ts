@@ -10,7 +10,7 @@ let server: ObserveServer;
 let bob: Session;
 
 beforeAll(async () => {
-  server = await startObserveServer();
+  server = await startObserveServer({ timing: FAST_TIMING });
   bob = await server.register('bob');
 });
 
@@ -44,8 +44,8 @@ describe('Observe registrations end cleanly', () => {
       expect(messageBodies(bodyOf(n.message.payload))).toEqual(['rejected']);
       await waitFor(() => server.observers() === before - 1);
       await server.send(bob, roomId, 'nobody listens');
+      // Neither a new notification nor a retransmission of the rejected one (it would come within 60 + 120 ms).
       expect(await observer.drain(400)).toEqual([]);
-      expect(observer.transmissions.get(n.message.messageId)).toBe(1); // the RST stopped the retransmissions
     } finally {
       observer.close();
     }

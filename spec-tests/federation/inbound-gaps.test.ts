@@ -46,7 +46,7 @@ describe('gaps', () => {
     f.peer.script = {};
   });
 
-  it('fetches unknown auth events, and takes the state from /state_ids when the gap stays open', async () => {
+  it('fetches unknown auth events, and takes the state from /state_ids when the gap stays open (the prev event joins the timeline)', async () => {
     const roomId = await f.roomWithMallory();
     const lookup = f.lattice.homeserver.services.rooms.state.currentLookup(roomId);
     // S: mallory renames herself (state); X follows S; Y follows X. Lattice is sent only Y.
@@ -67,7 +67,9 @@ describe('gaps', () => {
     const res = await f.send([wire(y.pdu)]);
     expect(res.body).toEqual({ pdus: { [y.eventId]: {} } });
     expect(f.flags(s.eventId)).toMatchObject({ outlier: true, rejected: null });
-    expect(f.flags(x.eventId)).toMatchObject({ outlier: true, rejected: null });
+    // X itself was fetched and entered the timeline with the state /state_ids gave for it.
+    expect(f.flags(x.eventId)).toMatchObject({ outlier: false, rejected: null, softFailed: false });
+    expect((await f.alice.event(roomId, x.eventId)).status).toBe(200);
     expect(f.flags(y.eventId)).toMatchObject({ outlier: false, rejected: null, softFailed: false });
     expect((await f.alice.event(roomId, y.eventId)).status).toBe(200);
     expect(requestsTo(`/_matrix/federation/v1/state_ids/${encodeURIComponent(roomId)}?event_id=${encodeURIComponent(x.eventId)}`)).toHaveLength(1);

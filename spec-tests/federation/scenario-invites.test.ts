@@ -78,3 +78,26 @@ describe('knocking', () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe('restricted rooms', () => {
+  it('a member of an allowed room joins through a server that vouches for it (v8+)', async () => {
+    const space = await alice.createRoomOk({ preset: 'public_chat', room_version: '10', creation_content: { type: 'm.space' } });
+    const restricted = await alice.createRoomOk({
+      preset: 'private_chat',
+      room_version: '10',
+      initial_state: [{ type: 'm.room.join_rules', content: { join_rule: 'restricted', allow: [{ type: 'm.room_membership', room_id: space }] } }],
+    });
+    // Not in the space yet: hs1 cannot vouch.
+    const early = await carol.request('POST', `${CS}/join/${encodeURIComponent(restricted)}?via=hs1.test`, {});
+    expect(early.status).toBe(400);
+    expect(early.body.errcode).toBe('M_UNABLE_TO_AUTHORISE_JOIN');
+
+    expect((await carol.request('POST', `${CS}/join/${encodeURIComponent(space)}?via=hs1.test`, {})).status).toBe(200);
+    await waitForMembership(alice, space, carol.userId, 'join');
+    const joined = await carol.request('POST', `${CS}/join/${encodeURIComponent(restricted)}?via=hs1.test`, {});
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    await waitForMembership(alice, restricted, carol.userId, 'join');
+    const member = await alice.getState(restricted, 'm.room.member', carol.userId);
+    expect(member.body.join_authorised_via_users_server).toBe(alice.userId);
+  });
+});

@@ -51,6 +51,8 @@ export interface NewEvent {
   readonly senderDeviceId: string | null;
   readonly txnId: string | null;
   readonly replacesState: string | null;
+  /** Backfilled history only: an explicit (negative) stream ordering; otherwise the next one. */
+  readonly streamOrdering?: number;
 }
 
 interface EventRow {
@@ -109,6 +111,8 @@ export class EventsRepo {
   private readonly getManyStmt;
   private readonly existsStmt;
   private readonly maxStreamStmt;
+  private readonly minStreamStmt;
+  private readonly insertAtStmt;
   private readonly roomEventsStmt;
   private readonly insertEdgeStmt;
   private readonly insertAuthEdgeStmt;
@@ -133,6 +137,13 @@ export class EventsRepo {
     );
     this.existsStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM events WHERE event_id = ?');
     this.maxStreamStmt = db.prepare<[], { pos: number | null }>('SELECT MAX(stream_ordering) AS pos FROM events');
+    this.minStreamStmt = db.prepare<[], { pos: number | null }>('SELECT MIN(stream_ordering) AS pos FROM events');
+    this.insertAtStmt = db.prepare(
+      `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, origin_server_ts, depth, json, outlier,
+         rejected_reason, soft_failed, state_group, sender_device_id, txn_id, replaces_state)
+       VALUES (@streamOrdering, @eventId, @roomId, @type, @stateKey, @sender, @originServerTs, @depth, @json, @outlier,
+         @rejectedReason, @softFailed, @stateGroup, @senderDeviceId, @txnId, @replacesState)`,
+    );
     this.roomEventsStmt = db.prepare<[string], EventRow>(`SELECT ${COLUMNS} FROM events WHERE room_id = ? ORDER BY stream_ordering`);
     this.insertEdgeStmt = db.prepare('INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)');
     this.insertAuthEdgeStmt = db.prepare('INSERT OR IGNORE INTO event_auth_edges (event_id, auth_event_id) VALUES (?, ?)');
@@ -150,13 +161,12 @@ export class EventsRepo {
 
   /** Inserts the event row and returns its stream ordering. The event ID must be new. */
   insert(event: NewEvent): number {
-    return Number(
-      this.insertStmt.run({
-        ...event,
-        outlier: event.outlier ? 1 : 0,
-        softFailed: event.softFailed ? 1 : 0,
-      }).lastInsertRowid,
-    );
+    const row = { ...event, outlier: event.outlier ? 1 : 0, softFailed: event.softFailed ? 1 : 0 };
+    if (event.streamOrdering !== undefined) {
+      this.insertAtStmt.run(row);
+      return event.streamOrdering;
+    }
+    return Number(this.insertStmt.run(row).lastInsertRowid);
   }
 
   get(eventId: string): StoredEvent | undefined {
@@ -181,6 +191,11 @@ export class EventsRepo {
   /** The highest stream ordering assigned so far (0 before the first event). */
   maxStreamOrdering(): number {
     return this.maxStreamStmt.get()?.pos ?? 0;
+  }
+
+  /** The lowest stream ordering (negative once history was backfilled; 0 without events). */
+  minStreamOrdering(): number {
+    return this.minStreamStmt.get()?.pos ?? 0;
   }
 
   /** Every event of a room, rejected and outliers included, in stream order (tests, tooling). */

@@ -81,6 +81,7 @@ export class TimelineRepo {
   private readonly topoBackStmt;
   private readonly topoFwdStmt;
   private readonly lastAtStreamStmt;
+  private readonly topoEndStmt;
   private readonly stateAtStmt;
   private readonly stateChangesStmt;
   private readonly closestTsStmt;
@@ -115,6 +116,10 @@ export class TimelineRepo {
     this.lastAtStreamStmt = db.prepare<[string, number], Row>(
       `SELECT ${COLUMNS} FROM events e WHERE e.room_id = ? AND e.stream_ordering <= ? AND ${VISIBLE}
        ORDER BY e.stream_ordering DESC LIMIT 1`,
+    );
+    this.topoEndStmt = db.prepare<[string, number], Row>(
+      `SELECT ${COLUMNS} FROM events e WHERE e.room_id = ? AND e.stream_ordering <= ? AND ${VISIBLE}
+       ORDER BY e.depth DESC, e.stream_ordering DESC LIMIT 1`,
     );
     this.stateAtStmt = db.prepare<[string, string, string, number], Row>(
       `SELECT ${COLUMNS} FROM events e WHERE e.room_id = ? AND e.type = ? AND e.state_key = ? AND e.stream_ordering < ? AND ${VISIBLE}
@@ -180,6 +185,16 @@ export class TimelineRepo {
   /** The room's last event at or before a stream position. */
   lastAtOrBefore(roomId: string, stream: number): TimelineEvent | undefined {
     const row = this.lastAtStreamStmt.get(roomId, stream);
+    return row && toEvent(row);
+  }
+
+  /**
+   * The topologically last event among those received by a stream position. Differs from
+   * lastAtOrBefore once federation delivers an event of lower depth after local ones: pagination
+   * must start from the DAG's end, not from whatever arrived last.
+   */
+  topologicalEndAtOrBefore(roomId: string, stream: number): TimelineEvent | undefined {
+    const row = this.topoEndStmt.get(roomId, stream);
     return row && toEvent(row);
   }
 

@@ -20,15 +20,21 @@ export const getRoomEvents = endpoint({
     const dir = queryParam(query, 'dir');
     if (dir === undefined) throw missingParam('dir is required');
     if (dir !== 'b' && dir !== 'f') throw invalidParam("dir must be 'b' or 'f'");
-    return ok(
-      services.timeline.messages(requester, params['roomId']!, {
-        from: queryParam(query, 'from'),
-        to: queryParam(query, 'to'),
-        dir,
-        limit: countParam(queryParam(query, 'limit'), 'limit'),
-        filter: queryParam(query, 'filter'),
-      }),
-    );
+    const roomId = params['roomId']!;
+    const request = {
+      from: queryParam(query, 'from'),
+      to: queryParam(query, 'to'),
+      dir,
+      limit: countParam(queryParam(query, 'limit'), 'limit'),
+      filter: queryParam(query, 'filter'),
+    } as const;
+    const page = services.timeline.messages(requester, roomId, request);
+    // Paginating backwards past the start of what we hold (a room joined over federation): ask
+    // the room's other servers for the history before it, then read again.
+    if (dir === 'b' && page['end'] === undefined && (await services.federationMembership.backfill.fill(roomId)) > 0) {
+      return ok(services.timeline.messages(requester, roomId, request));
+    }
+    return ok(page);
   },
 });
 

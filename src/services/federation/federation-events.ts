@@ -68,8 +68,8 @@ export function createFederationEventServices(deps: FederationEventDeps): Federa
   const outliers = new OutlierHandler(storage, rooms, verifier, log);
   const auths = new AuthFetcher(storage, remote, outliers);
   const prevs = new PrevFetcher(storage, rooms, remote, verifier, log);
-  const stateAt = new StateAtIncoming(storage, rooms, remote, outliers, log);
   const writer = new TimelineWriter(storage, rooms, prevs, auths);
+  const stateAt = new StateAtIncoming(storage, rooms, remote, outliers, verifier, auths, writer, log);
   const pipeline = new InboundPduPipeline(storage, rooms, verifier, auths, prevs, stateAt, writer, log);
   const eduContext = (origin: string) => ({
     origin,

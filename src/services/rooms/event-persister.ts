@@ -51,6 +51,12 @@ export interface PersistInput {
   readonly stateBefore?: StateMap;
   /** Store as an outlier: checked against its auth events only; no state, not in the timeline. */
   readonly outlier?: boolean;
+  /**
+   * History fetched with /backfill, older than everything the room's timeline holds: it gets a
+   * negative stream ordering (below every sync token, so no /sync reports it as new), is not
+   * soft-failed against the current state, and leaves the extremities and current state alone.
+   */
+  readonly backfilled?: boolean;
 }
 
 export type PersistStatus = 'accepted' | 'soft_failed' | 'rejected' | 'outlier' | 'duplicate';
@@ -133,7 +139,7 @@ export class EventPersister {
 
     // 3. Against the current state (soft fail), unless that is the state before.
     let softFailed = false;
-    if (verdict.allowed && before.group !== room.currentStateGroup && room.currentStateGroup !== null) {
+    if (verdict.allowed && !input.backfilled && before.group !== room.currentStateGroup && room.currentStateGroup !== null) {
       softFailed = !checkAuthRules(version, event, this.state.currentLookup(roomId)).allowed;
     }
 
@@ -151,7 +157,7 @@ export class EventPersister {
     const result = { eventId, roomId, streamOrdering, loaded, ...(memberUserId !== undefined ? { memberUserId } : {}) };
     if (softFailed) return { ...result, status: 'soft_failed' };
 
-    this.current.advance(event, version, afterGroup!, before.group === room.currentStateGroup, Boolean(input.local));
+    if (!input.backfilled) this.current.advance(event, version, afterGroup!, before.group === room.currentStateGroup, Boolean(input.local));
     if (memberUserId !== undefined) this.recordMembership(event, streamOrdering);
     this.applyRedactions(event, version, Boolean(input.local));
     return { ...result, status: 'accepted' };
@@ -315,6 +321,7 @@ export class EventPersister {
       senderDeviceId: input.local?.deviceId ?? null,
       txnId: input.local?.txnId ?? null,
       replacesState,
+      ...(input.backfilled ? { streamOrdering: Math.min(0, this.storage.events.minStreamOrdering()) - 1 } : {}),
     });
     this.storage.events.insertEdges(event.event_id, event.prev_events, event.auth_events);
     return streamOrdering;

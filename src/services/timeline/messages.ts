@@ -151,7 +151,7 @@ export class TimelineService {
     const room = this.storage.rooms.get(roomId);
     if (!room) throw forbidden('You are not allowed to view this room');
     const current = this.storage.memberships.current(roomId, userId);
-    const end = this.storage.timeline.lastAtOrBefore(roomId, Number.MAX_SAFE_INTEGER);
+    const end = this.storage.timeline.topologicalEndAtOrBefore(roomId, Number.MAX_SAFE_INTEGER);
     const endPos = end ? positionAt(end) : LOWEST;
     if (current?.membership === 'join') return endPos;
     if (this.worldReadable(roomId)) return endPos;
@@ -175,7 +175,7 @@ export class TimelineService {
   private resolve(roomId: string, token: string): TopoPosition {
     const parsed = parsePaginationToken(token);
     if (parsed.kind === 'topo') return parsed.pos;
-    const last = this.storage.timeline.lastAtOrBefore(roomId, parsed.stream);
+    const last = this.storage.timeline.topologicalEndAtOrBefore(roomId, parsed.stream);
     return last ? positionAt(last) : LOWEST;
   }
 

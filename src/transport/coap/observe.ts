@@ -123,7 +123,6 @@ export class Registration {
   blockWait: BlockWait | undefined;
   /** The last block-wise body the client fetched to the end (its ACK may come after the blocks). */
   fetchedEtag: Buffer | undefined;
-  notifications = 0;
 
   constructor(
     readonly key: string,
@@ -169,11 +168,6 @@ export class ObserveRegistry {
 
   get size(): number {
     return this.byKey.size;
-  }
-
-  /** Registrations for tests and metrics. */
-  list(): readonly Registration[] {
-    return [...this.byKey.values()];
   }
 
   /**
@@ -303,7 +297,6 @@ export class ObserveRegistry {
 
       const rendered = activation.render(next.response, this.nextObserveValue());
       registration.lastSentAt = Date.now();
-      registration.notifications++;
       registration.fetchedEtag = undefined;
       const sent = this.deps.send(registration.transport, registration.token, this.protect(registration, rendered.parts));
       registration.inFlight = sent.messageId;

@@ -18,9 +18,9 @@ import type { PduVerifier } from './verify-pdu.js';
  *
  *   parse-incoming-pdu   room known, format valid for its version (else dropped)
  *   verify-pdu           signatures (else dropped), content hash (else redacted)
+ *   fetch-prev           unknown prev events: /get_missing_events, persisted oldest first
  *   fetch-auth           unknown auth events: /event_auth, then /event (stored as outliers,
  *                        same room only; still missing: dropped)
- *   fetch-prev           unknown prev events: /get_missing_events, persisted oldest first
  *   state-at-incoming    prev events still missing: /state_ids at them, resolved
  *   upgrade-outlier-pdu  auth against auth events, state before, current state: accepted,
  *                        rejected (stored, never shown) or soft-failed (stored, no state)
@@ -106,9 +106,9 @@ export class InboundPduPipeline {
   private async handleSlowly(origin: string, p: IncomingPdu, budget: FetchBudget, fillGaps: boolean): Promise<PduResult> {
     try {
       if (this.storage.events.has(p.eventId)) return {};
-      const missingAuth = await this.auths.fetchMissing(origin, p, budget);
-      if (missingAuth.length > 0) throw new PduDroppedError(`Could not obtain auth events ${missingAuth.join(', ')}`);
-
+      // The gap first: an event missing both as a prev and as an auth event (a member event, a
+      // power levels change) then enters the timeline, instead of being fetched as an outlier
+      // (which it would stay: the persister does not turn outliers into timeline events).
       let missingPrevs = this.prevs.missingPrevs(p);
       if (missingPrevs.length > 0 && fillGaps) {
         for (const q of await this.prevs.fetchGap(origin, p, budget)) {
@@ -117,6 +117,8 @@ export class InboundPduPipeline {
         }
         missingPrevs = this.prevs.missingPrevs(p);
       }
+      const missingAuth = await this.auths.fetchMissing(origin, p, budget);
+      if (missingAuth.length > 0) throw new PduDroppedError(`Could not obtain auth events ${missingAuth.join(', ')}`);
       const stateBefore = missingPrevs.length > 0 ? await this.stateAt.stateBefore(origin, p, missingPrevs, budget) : undefined;
       return this.writer.persist(p, stateBefore);
     } catch (err) {

@@ -1,5 +1,9 @@
 import type { RemoteMembership } from '../../rooms/remote-membership.js';
+import { AuthFetcher } from '../inbound/fetch-auth.js';
+import { OutlierHandler } from '../inbound/handle-outlier-pdu.js';
+import { RemoteEvents } from '../inbound/remote-events.js';
 import type { MembershipContext } from './context.js';
+import { HistoryBackfill } from './history-backfill.js';
 import { InviteReceiver } from './invite-receiver.js';
 import { OpenIdTokens } from './openid-tokens.js';
 import { RemoteInviter } from './remote-invite.js';
@@ -30,6 +34,8 @@ export interface FederationMembership {
   readonly thirdPartyInvites: ThirdPartyInvites;
   /** Device lists and E2EE keys of our users (empty until end-to-end encryption exists). */
   readonly userKeys: UserKeys;
+  /** History before the start of what we hold of a room, for /messages. */
+  readonly backfill: HistoryBackfill;
 }
 
 
@@ -49,7 +55,14 @@ export function createFederationMembership(ctx: MembershipContext): FederationMe
   };
   ctx.rooms.setRemoteMembership(remote);
 
+  // Backfilled events are fetched and completed with the inbound pipeline's pieces: requests to
+  // the room's servers, outlier storage, unknown auth events.
+  const remoteEvents = new RemoteEvents(ctx.federation.client, ctx.log);
+  const outliers = new OutlierHandler(ctx.storage, ctx.rooms, ctx.verifier, ctx.log);
+  const backfill = new HistoryBackfill(ctx, remoteEvents, outliers, new AuthFetcher(ctx.storage, remoteEvents, outliers));
+
   return {
+    backfill,
     resident: new ResidentHandshakes(ctx),
     invites: new InviteReceiver(ctx),
     queries,

@@ -1,3 +1,4 @@
+import { computeEventId } from '../../../core/events/event-id.js';
 import { PduFormatError, toRoomEvent, validatePdu, type Pdu } from '../../../core/events/pdu.js';
 import type { JsonObject, JsonValue } from '../../../core/json.js';
 import { roomVersion, type RoomVersion } from '../../../core/room-versions.js';
@@ -6,7 +7,7 @@ import { MissingEventsError } from '../../rooms/event-persister.js';
 import { serverOfUserId } from '../../user-ids.js';
 import type { MembershipContext } from './context.js';
 import { federationPdu } from './federation-pdu.js';
-import { checkOnePdu, countersign, eventIdOfPdu, PduCheckError } from './pdu-checks.js';
+import { checkOnePdu, countersign, PduCheckError } from './pdu-checks.js';
 import { checkStrippedStateList } from './stripped-state-check.js';
 
 /**
@@ -34,7 +35,7 @@ export class InviteReceiver {
       throw err;
     }
     const invitee = pdu.state_key;
-    if (eventIdOfPdu(pdu, version) !== eventId) throw invalidParam('The event ID does not match the event');
+    if (computeEventId(pdu, version) !== eventId) throw invalidParam('The event ID does not match the event');
     if (pdu.room_id !== roomId) throw invalidParam('The event is for another room');
     if (pdu.type !== 'm.room.member' || pdu.content.membership !== 'invite') throw invalidParam('The event is not an invite');
     if (serverOfUserId(pdu.sender) !== origin) throw invalidParam('The sender is not a user of the requesting server');

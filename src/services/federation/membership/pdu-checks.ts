@@ -3,7 +3,6 @@ import { computeEventId } from '../../../core/events/event-id.js';
 import { toRoomEvent, validatePdu, type Pdu } from '../../../core/events/pdu.js';
 import type { EventJson } from '../../../core/events/redaction.js';
 import { redactEvent } from '../../../core/events/redaction.js';
-import type { RoomEvent } from '../../../core/events/room-event.js';
 import { redactedSigningJson } from '../../../core/hashes.js';
 import { isJsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
@@ -21,12 +20,11 @@ import type { KeyRing } from '../keys.js';
  * come after, from the persister.
  */
 
-export interface CheckedPdu {
-  readonly pdu: Pdu;
-  readonly event: RoomEvent;
-  /** The content hash did not match: `pdu` is the redacted copy (spec: "redact, then continue"). */
-  readonly redacted: boolean;
-}
+/**
+ * A PDU that passed: format-checked, signatures verified; `redactedForHash` when the content hash
+ * did not match and `pdu` is the redacted copy (spec: "redact, then continue").
+ */
+export type CheckedPdu = IncomingPdu;
 
 export interface CheckFailure {
   readonly json: unknown;
@@ -70,7 +68,7 @@ export async function checkPdus(
   results.forEach((result, i) => {
     if (result instanceof PduDroppedError) failed.push({ json: parsed[i]!.pdu, reason: result.message });
     else if (result.redactedForHash && options.onHashMismatch === 'reject') failed.push({ json: parsed[i]!.pdu, reason: 'content hash does not match' });
-    else checked.push({ pdu: result.pdu, event: result.event, redacted: result.redactedForHash });
+    else checked.push(result);
   });
   return { checked, failed };
 }
@@ -119,9 +117,4 @@ export async function hasServerSignature(keyRing: KeyRing, version: RoomVersion,
 export function countersign<T extends Pdu>(pdu: T, version: RoomVersion, serverName: string, key: SigningKey): T {
   const signature = encodeBase64(signBytes(key, Buffer.from(redactedSigningJson(pdu as EventJson, version), 'utf8')));
   return withSignature(pdu, serverName, key.keyId, signature) as T;
-}
-
-/** The event ID of a validated PDU. */
-export function eventIdOfPdu(pdu: Pdu, version: RoomVersion): string {
-  return computeEventId(pdu, version);
 }

@@ -52,11 +52,11 @@ export class RemoteJoiner {
     const verifier = this.ctx.verifier;
     const options = { onHashMismatch: 'redact' } as const;
     const [checkedState, checkedChain] = await Promise.all([checkPdus(verifier, version, state, options), checkPdus(verifier, version, authChain, options)]);
-    const inRoom = [...checkedChain.checked, ...checkedState.checked].filter((c) => c.event.room_id === request.roomId);
-    const stateIds = new Set(checkedState.checked.map((c) => c.event.event_id));
+    const inRoom = [...checkedChain.checked, ...checkedState.checked].filter((c) => c.roomId === request.roomId);
+    const stateIds = new Set(checkedState.checked.map((c) => c.eventId));
     this.requireCreateEvent(version, request.roomId, inRoom, stateIds);
 
-    const stateBefore = importRoomState(this.ctx, version, inRoom, stateIds);
+    const stateBefore = importRoomState(this.ctx, inRoom, stateIds);
     if (!stateBefore.has(stateTupleKey('m.room.create', ''))) throw new BadJoinResponseError(`${server}'s room state has no usable create event`);
 
     const outcome = this.ctx.rooms.persister.persist({ pdu: join, event: toRoomEvent(join, version), version, stateBefore });

@@ -1,9 +1,10 @@
 import type { Pdu } from '../../../core/events/pdu.js';
 import type { JsonObject } from '../../../core/json.js';
+import { notFound } from '../../errors.js';
 import type { RemoteMembershipRequest } from '../../rooms/remote-membership.js';
 import type { MembershipContext } from './context.js';
 import { serversThatKnow } from './membership-hints.js';
-import { runHandshake } from './remote-handshake.js';
+import { candidateServers, runHandshake } from './remote-handshake.js';
 import { checkStrippedStateList } from './stripped-state-check.js';
 
 /**
@@ -16,6 +17,8 @@ export class RemoteKnocker {
 
   async knock(request: RemoteMembershipRequest): Promise<{ roomId: string }> {
     const servers = [...request.servers, ...serversThatKnow(this.ctx, request.roomId, request.userId)];
+    // Nobody else to ask (e.g. a room ID of ours we do not know): the room does not exist.
+    if (candidateServers(this.ctx, servers).length === 0) throw notFound('Unknown room');
     return runHandshake(this.ctx, 'knock', { ...request, servers }, async ({ server, version, signed }) => {
       const response = await this.ctx.federation.client.request(server, {
         method: 'PUT',

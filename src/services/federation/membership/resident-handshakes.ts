@@ -1,4 +1,5 @@
 import { checkAuthRules } from '../../../core/auth/index.js';
+import { computeEventId } from '../../../core/events/event-id.js';
 import { PduFormatError, validatePdu, type Pdu } from '../../../core/events/pdu.js';
 import type { JsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
@@ -8,7 +9,7 @@ import { serverOfUserId } from '../../user-ids.js';
 import type { MembershipContext } from './context.js';
 import { templateOf, type HandshakeMembership } from './event-template.js';
 import { federationPdu } from './federation-pdu.js';
-import { checkOnePdu, countersign, eventIdOfPdu, PduCheckError } from './pdu-checks.js';
+import { checkOnePdu, countersign, PduCheckError } from './pdu-checks.js';
 import { prejoinStatePdus } from './prejoin-state.js';
 import { authorisingUser } from './restricted-join.js';
 import { sendJoinResponse } from './send-join-response.js';
@@ -92,7 +93,7 @@ export class ResidentHandshakes {
       if (err instanceof PduFormatError) throw invalidParam(`Invalid event: ${err.message}`);
       throw err;
     }
-    if (eventIdOfPdu(pdu, version) !== eventId) throw invalidParam('The event ID does not match the event');
+    if (computeEventId(pdu, version) !== eventId) throw invalidParam('The event ID does not match the event');
     if (pdu.room_id !== roomId) throw invalidParam('The event is for another room');
     if (pdu.type !== 'm.room.member') throw invalidParam('The event is not an m.room.member event');
     if (pdu.content.membership !== membership) throw invalidParam(`The event's membership is not ${membership}`);

@@ -24,7 +24,8 @@ export class PduFanout {
   readonly onAccepted = (outcome: PersistOutcome): void => {
     try {
       const loaded = outcome.loaded;
-      if (outcome.status !== 'accepted' || !loaded) return;
+      // Backfilled history (negative stream orderings) is old news to every server.
+      if (outcome.status !== 'accepted' || !loaded || outcome.streamOrdering <= 0) return;
       if (serverOfUserId(loaded.event.sender) !== this.serverName) return;
       const destinations = new Set(this.servers.remote(outcome.roomId));
       const { event } = loaded;
