@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { invalidParam } from '../../services/errors.js';
 import type { Services } from '../../services/services.js';
 import { endpoint, queryParam } from '../define.js';
+import { PublicRoomsQueryBody, publicRoomsPaging } from '../public-rooms-request.js';
 import { ok } from '../endpoint.js';
 
 /** A `server` other than ours: its directory is fetched over federation (publicRooms). */
@@ -44,10 +44,7 @@ export const getPublicRooms = endpoint({
   auth: 'optional',
   rateLimit: 'general',
   async handler({ services, query }) {
-    const limitText = queryParam(query, 'limit');
-    const limit = limitText === undefined ? undefined : Number(limitText);
-    if (limit !== undefined && !Number.isSafeInteger(limit)) throw invalidParam('limit must be an integer');
-    const since = queryParam(query, 'since');
+    const { limit, since } = publicRoomsPaging(query);
     const remote = remoteServer(services, queryParam(query, 'server'));
     if (remote !== undefined) return ok(await services.federationMembership.queries.publicRooms(remote, { limit, since }));
     return ok(services.rooms.directory.publicRooms({ limit, since }));
@@ -61,18 +58,7 @@ export const queryPublicRooms = endpoint({
   aliases: ['/_matrix/client/r0/publicRooms'],
   auth: 'user',
   rateLimit: 'general',
-  body: Type.Object({
-    limit: Type.Optional(Type.Integer()),
-    since: Type.Optional(Type.String()),
-    filter: Type.Optional(
-      Type.Object({
-        generic_search_term: Type.Optional(Type.String()),
-        room_types: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Null()]))),
-      }),
-    ),
-    include_all_networks: Type.Optional(Type.Boolean()),
-    third_party_instance_id: Type.Optional(Type.String()),
-  }),
+  body: PublicRoomsQueryBody,
   async handler({ services, query, body }) {
     const remote = remoteServer(services, queryParam(query, 'server'));
     if (remote !== undefined) {

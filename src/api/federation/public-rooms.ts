@@ -1,7 +1,6 @@
-import { Type } from '@sinclair/typebox';
-import { invalidParam } from '../../services/errors.js';
 import { ok } from '../endpoint.js';
-import { endpoint, queryParam } from '../define.js';
+import { endpoint } from '../define.js';
+import { PublicRoomsQueryBody, publicRoomsPaging } from '../public-rooms-request.js';
 
 /**
  * Our published room directory for other servers (server-server public_rooms.yaml), the same
@@ -16,10 +15,7 @@ export const getPublicRooms = endpoint({
   auth: 'server',
   rateLimit: 'none',
   async handler({ services, query }) {
-    const limitText = queryParam(query, 'limit');
-    const limit = limitText === undefined ? undefined : Number(limitText);
-    if (limit !== undefined && !Number.isSafeInteger(limit)) throw invalidParam('limit must be an integer');
-    return ok(services.rooms.directory.publicRooms({ limit, since: queryParam(query, 'since') }));
+    return ok(services.rooms.directory.publicRooms(publicRoomsPaging(query)));
   },
 });
 
@@ -29,18 +25,7 @@ export const queryPublicRooms = endpoint({
   path: '/_matrix/federation/v1/publicRooms',
   auth: 'server',
   rateLimit: 'none',
-  body: Type.Object({
-    limit: Type.Optional(Type.Integer()),
-    since: Type.Optional(Type.String()),
-    filter: Type.Optional(
-      Type.Object({
-        generic_search_term: Type.Optional(Type.String()),
-        room_types: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Null()]))),
-      }),
-    ),
-    include_all_networks: Type.Optional(Type.Boolean()),
-    third_party_instance_id: Type.Optional(Type.String()),
-  }),
+  body: PublicRoomsQueryBody,
   async handler({ services, body }) {
     return ok(
       services.rooms.directory.publicRooms({
