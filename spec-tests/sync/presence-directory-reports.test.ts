@@ -35,6 +35,14 @@ describe('presence', () => {
     expect(typeof mine.body.last_active_ago).toBe('number');
   });
 
+  it('sending a message marks one online and currently active', async () => {
+    const auth = { token: bob.accessToken };
+    expect((await server.client.put(presencePath(bob.userId), { presence: 'unavailable' }, auth)).status).toBe(200);
+    await send(server.client, bob, roomId, 'back from lunch');
+    const after = await server.client.get(presencePath(bob.userId), auth);
+    expect(after.body).toMatchObject({ presence: 'online', currently_active: true });
+  });
+
   it('is visible to users sharing a room, not to strangers', async () => {
     const asBob = await server.client.get(presencePath(alice.userId), { token: bob.accessToken });
     expect(asBob.status).toBe(200);

@@ -11,6 +11,8 @@ export const sendMessage = endpoint({
   body: AnyObject(),
   async handler({ services, requester, params, body }) {
     const eventId = await services.rooms.messaging.send(requester, params['roomId']!, params['eventType']!, params['txnId']!, body);
+    // Sending is activity, as typing and receipts are (Synapse does the same).
+    services.presence.userActive(requester.userId);
     return ok({ event_id: eventId });
   },
 });
