@@ -128,6 +128,16 @@ describe('Matrix over CoAP against the real homeserver', () => {
     expect(decodeCborBody(fetched.payload).value).toEqual(filter);
   });
 
+  it('libcoap: logs in with a JSON body via /1 and the new token works', async () => {
+    const login = { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'sensor' }, password: 'pw-sensor-1' };
+    const reply = await libcoap({ method: 'post', uri: `coap://127.0.0.1:${port}/1`, payload: Buffer.from(JSON.stringify(login)), contentFormat: 50, accept: 60 });
+    expect(reply.stderr).toBe('');
+    const token = (decodeCborBody(reply.payload).value as Record<string, unknown>)['access_token'];
+    expect(typeof token).toBe('string');
+    const whoami = await libcoap({ uri: `coap://127.0.0.1:${port}/_matrix/client/v3/account/whoami`, options: [[256, String(token)]] });
+    expect(decodeCborBody(whoami.payload).value).toMatchObject({ user_id: '@sensor:localhost' });
+  });
+
   it('libcoap: create a room (/G), send a 3 KB event with Block1 (/9), read it back in a Block2 sync (/7)', async () => {
     const token: ReadonlyArray<readonly [number, string]> = [[256, accessToken]];
     const created = await libcoap({ method: 'post', uri: `coap://127.0.0.1:${port}/G`, payload: encodeCborBody({ name: 'greenhouse' }, false), contentFormat: 60, options: token });
