@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createDispatcher, type AnyEndpoint } from '../src/api/dispatch.js';
-import { ok } from '../src/api/endpoint.js';
+import { jsonObjectBody, ok } from '../src/api/endpoint.js';
 import { endpoint } from '../src/api/define.js';
 import { endpointTable } from '../src/api/table.js';
 import { parseConfigFile, resolveConfig } from '../src/config.js';
@@ -164,8 +164,8 @@ export async function benchCoap(): Promise<CoapBenchFigures> {
       transport: 'http',
       signal: new AbortController().signal,
     });
-    if (created.body instanceof Uint8Array || typeof created.body['room_id'] !== 'string') throw new Error(`createRoom failed: ${created.status}`);
-    const roomId = created.body['room_id'];
+    const roomId = jsonObjectBody(created)?.['room_id'];
+    if (typeof roomId !== 'string') throw new Error(`createRoom failed: ${created.status}`);
     const coapAddress = { host: '127.0.0.1', port: coap.address.port };
     const credentials = homeserver.services.sensors.add({ userId, deviceName: 'bench sensor', roomId, coap: coapAddress });
     // The sensor's sequence number carries on from one measurement to the next, as on a real sensor.
@@ -291,8 +291,9 @@ export async function benchObserveNotification(): Promise<ObserveNotificationByt
       transport: 'http',
       signal: new AbortController().signal,
     });
-    if (response.status !== 200 || response.body instanceof Uint8Array) throw new Error(`bench: ${method} ${path}: ${response.status}`);
-    return response.body;
+    const answer = jsonObjectBody(response);
+    if (response.status !== 200 || answer === undefined) throw new Error(`bench: ${method} ${path}: ${response.status}`);
+    return answer;
   };
   let messageId = 0x100;
   let txn = 0;

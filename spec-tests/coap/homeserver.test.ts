@@ -145,6 +145,13 @@ describe('Matrix over CoAP against the real homeserver', () => {
     const roomId = (decodeCborBody(created.payload).value as Record<string, unknown>)['room_id'];
     expect(typeof roomId).toBe('string');
 
+    // /B is /rooms/{roomId}/state: a bare JSON array in the spec, CBOR here like every body.
+    const state = await libcoap({ uri: `coap://127.0.0.1:${port}/B/${encodeURIComponent(String(roomId))}`, blockSize: 256, options: token });
+    expect(state.stderr).toBe('');
+    const stateEvents = decodeCborBody(state.payload).value as { type: string }[];
+    expect(Array.isArray(stateEvents)).toBe(true);
+    expect(stateEvents.map((e) => e.type)).toContain('m.room.create');
+
     const reading = { msgtype: 'm.text', body: 'soil moisture '.repeat(230) };
     const upload = encodeCborBody(reading, false);
     expect(upload.length).toBeGreaterThan(3000);

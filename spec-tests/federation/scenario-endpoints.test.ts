@@ -290,7 +290,7 @@ describe('queries', () => {
     expect((await alice.request('POST', `${CS}/user/${enc(bob.userId)}/openid/request_token`, {})).status).toBe(403);
   });
 
-  it('federation media answers 404 M_NOT_FOUND (no media repository yet)', async () => {
+  it('federation media answers 404 M_NOT_FOUND for unknown media', async () => {
     expectFedError(await fromB({ method: 'GET', path: `${F1}/media/download/abc` }), 404, 'M_NOT_FOUND');
     expectFedError(await fromB({ method: 'GET', path: `${F1}/media/thumbnail/abc`, query: { width: '32', height: '32' } }), 404, 'M_NOT_FOUND');
   });

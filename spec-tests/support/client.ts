@@ -62,7 +62,7 @@ export class TestClient {
     if (contentType.startsWith('application/json') && method !== 'HEAD') {
       parsed = JSON.parse(text);
       // r0 is the same API under its pre-v1.0 prefix; the spec documents it as v3.
-      const specPath = url.pathname.replace(/^\/_matrix\/client\/r0\//, '/_matrix/client/v3/');
+      const specPath = url.pathname.replace(/^\/_matrix\/(client|media)\/r0\//, '/_matrix/$1/v3/');
       this.validator.check(method, specPath, res.statusCode, parsed, NON_SPEC_PREFIXES);
     }
     return { status: res.statusCode, headers: res.headers, body: parsed };

@@ -25,6 +25,8 @@ export interface IncomingRequest {
    */
   readonly body: JsonValue | Uint8Array | undefined;
   readonly accessToken: string | undefined;
+  /** The body's media type as sent (HTTP Content-Type), for raw-body endpoints such as media upload. */
+  readonly contentType?: string | undefined;
   /** Every Authorization header as sent (a federation request may carry one X-Matrix header per key). */
   readonly authorization?: readonly string[] | undefined;
   /** The request target as sent, path and `?query` (X-Matrix signs it); absent: path + query. */
@@ -113,6 +115,7 @@ export function createDispatcher(table: readonly AnyEndpoint[], services: Servic
         body,
         requester,
         origin,
+        contentType: req.contentType,
         clientIp: req.clientIp,
         transport: req.transport,
         signal: req.signal,

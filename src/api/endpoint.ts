@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { JsonObject } from '../core/json.js';
+import type { JsonObject, JsonValue } from '../core/json.js';
 import type { Requester } from '../services/requester.js';
 
 /**
@@ -48,6 +48,8 @@ export interface RequestContext<Services, Body, A extends AuthKind = AuthKind> {
   readonly requester: RequesterFor<A>;
   /** The origin server name of an X-Matrix signed request. */
   readonly origin: OriginFor<A>;
+  /** The request body's media type as sent (HTTP Content-Type), if any. */
+  readonly contentType?: string | undefined;
   readonly clientIp: string;
   readonly transport: Transport;
   /** Aborted when the client goes away; long-polls (/sync) stop early. */
@@ -56,7 +58,8 @@ export interface RequestContext<Services, Body, A extends AuthKind = AuthKind> {
 
 export interface EndpointResponse {
   readonly status: number;
-  readonly body: JsonObject | Uint8Array;
+  /** JSON (an object; a few endpoints, like GET /rooms/{roomId}/state, answer an array) or raw bytes. */
+  readonly body: JsonObject | JsonValue[] | Uint8Array;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -107,4 +110,10 @@ export function endpointsFor<Services>() {
 /** A JSON 200 response, the common case. */
 export function ok(body: JsonObject, status = 200): EndpointResponse {
   return { status, body };
+}
+
+/** The response body when it is a JSON object (not an array, not raw bytes). */
+export function jsonObjectBody(response: EndpointResponse): JsonObject | undefined {
+  const body = response.body;
+  return body instanceof Uint8Array || Array.isArray(body) ? undefined : (body as JsonObject);
 }

@@ -64,6 +64,8 @@ import { publicRoomsEndpoints as federationPublicRoomsEndpoints } from './federa
 import { thirdPartyEndpoints } from './federation/third-party.js';
 import { userEndpoints as federationUserEndpoints } from './federation/user.js';
 import { openIdEndpoints } from './client/openid.js';
+import { contentRepoEndpoints } from './client/content-repo.js';
+import { authedContentRepoEndpoints } from './client/authed-content-repo.js';
 
 /**
  * THE endpoint table: every endpoint the homeserver serves, on every transport. Each spec
@@ -113,6 +115,9 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...presenceEndpoints,
   ...usersEndpoints,
   ...openIdEndpoints,
+  // The media repository: upload, downloads (legacy and authenticated), thumbnails, config.
+  ...contentRepoEndpoints,
+  ...authedContentRepoEndpoints,
   ...reportContentEndpoints,
   ...pushRulesEndpoints,
   ...adminRegisterEndpoints,

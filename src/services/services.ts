@@ -7,6 +7,7 @@ import { DeviceService } from './devices.js';
 import { FilterService } from './filters.js';
 import type { Logger } from './logger.js';
 import { LoginService } from './login.js';
+import { MediaService } from './media.js';
 import { ProfileService } from './profile.js';
 import { RateLimiter } from './rate-limit.js';
 import { RegistrationService } from './registration.js';
@@ -67,6 +68,8 @@ export interface Services extends ReadServices {
   readonly notifier: Notifier;
   /** Rooms: the event DAG and its state, room creation, membership, sending, aliases, directory, upgrades. */
   readonly rooms: RoomServices;
+  /** The local media repository (files under <data_dir>/media, metadata in SQLite). */
+  readonly media: MediaService;
 }
 
 export interface ServiceDeps {
@@ -132,6 +135,7 @@ export function createServices({ config, storage, clock, log, signingKey, federa
     sensors: new SensorService(storage, sessions, devices, clock),
     notifier,
     rooms,
+    media: new MediaService(config, storage, clock, log),
     federationEvents,
     ...readServices,
   };

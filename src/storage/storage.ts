@@ -25,6 +25,7 @@ import { SensorsRepo } from './sensors-repo.js';
 import { FederationInboundRepo } from './federation-inbound-repo.js';
 import { FederationReadsRepo } from './federation-reads-repo.js';
 import { OpenIdTokensRepo } from './openid-tokens-repo.js';
+import { MediaRepo } from './media-repo.js';
 
 /**
  * The storage layer: one repository per aggregate over one SQLite connection. Services group
@@ -63,6 +64,8 @@ export interface Storage {
   readonly sensors: SensorsRepo;
   // OpenID tokens handed to clients and exchanged by other servers (federation/membership).
   readonly openIdTokens: OpenIdTokensRepo;
+  // Local media metadata (services/media.ts); the bytes are files under <data_dir>/media.
+  readonly media: MediaRepo;
   /** Runs fn in one transaction (nested calls become savepoints); rolls back if it throws. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -100,6 +103,7 @@ export function storageOn(db: Db): Storage {
     federationReads: new FederationReadsRepo(db),
     sensors: new SensorsRepo(db),
     openIdTokens: new OpenIdTokensRepo(db),
+    media: new MediaRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };

@@ -133,6 +133,7 @@ export async function startHttpServer(listen: HttpListenOptions, deps: HttpServe
         query,
         body: Buffer.isBuffer(request.body) ? new Uint8Array(request.body.buffer, request.body.byteOffset, request.body.byteLength) : undefined,
         accessToken: bearerToken(request, query),
+        contentType: request.headers['content-type'],
         // Node keeps only the first of repeated Authorization headers in `headers`; X-Matrix
         // may send one per key, so take them all. The URI as sent is what X-Matrix signs.
         authorization: request.raw.headersDistinct['authorization'],

@@ -48,10 +48,8 @@ export const getRoomState = endpoint({
   auth: 'user',
   rateLimit: 'none',
   async handler({ services, requester, params }) {
-    // The spec's response is a bare array of events; dispatch bodies are objects or bytes, so it
-    // goes out as JSON bytes.
-    const events = services.rooms.reads.state(requester, params['roomId']!);
-    return { status: 200, body: Buffer.from(JSON.stringify(events)), headers: { 'Content-Type': 'application/json' } };
+    // The spec's response is a bare array of events (so CoAP clients get it as CBOR too).
+    return { status: 200, body: services.rooms.reads.state(requester, params['roomId']!) };
   },
 });
 

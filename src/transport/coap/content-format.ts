@@ -56,9 +56,18 @@ export interface EncodedBody {
   readonly contentFormat: number;
 }
 
-export function encodeJsonBody(body: JsonObject, format: JsonFormat, integerKeys: boolean): EncodedBody {
+export function encodeJsonBody(body: JsonObject | JsonValue[], format: JsonFormat, integerKeys: boolean): EncodedBody {
   if (format === 'json') return { payload: Buffer.from(JSON.stringify(body)), contentFormat: ContentFormat.Json };
   return { payload: encodeCborBody(body, integerKeys), contentFormat: ContentFormat.Cbor };
+}
+
+/** The media type a request's Content-Format names, for raw bodies (media upload); undefined when unknown. */
+export function mediaTypeForContentFormat(contentFormat: number | undefined): string | undefined {
+  if (contentFormat === ContentFormat.TextPlain) return 'text/plain; charset=utf-8';
+  if (contentFormat === ContentFormat.OctetStream) return 'application/octet-stream';
+  if (contentFormat === ContentFormat.Json) return 'application/json';
+  if (contentFormat === ContentFormat.Cbor) return 'application/cbor';
+  return undefined;
 }
 
 /** Raw bodies keep their media type where CoAP has a number for it (as matrix-org/lb maps them). */

@@ -6,3 +6,4 @@
 
 export type { Dispatch, IncomingRequest } from '../../api/dispatch.js';
 export type { EndpointResponse, Requester } from '../../api/endpoint.js';
+export { jsonObjectBody } from '../../api/endpoint.js';

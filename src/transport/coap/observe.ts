@@ -40,7 +40,7 @@
  */
 
 import type { CoapTiming } from './constants.js';
-import type { Dispatch, EndpointResponse, Requester } from './dispatch-contract.js';
+import { jsonObjectBody, type Dispatch, type EndpointResponse, type Requester } from './dispatch-contract.js';
 import type { CoapEndpoint } from './endpoint.js';
 import type { CoapLog, ResponseParts } from './message-layer.js';
 import type { DeviceEvents, NotificationSecurity } from './observe-contract.js';
@@ -365,7 +365,7 @@ export class ObserveRegistry {
     // Cut short by us (device deleted, deregistered): look again from the top.
     if (poll.signal.aborted) return { kind: 'nothing' };
     if (response.status < 200 || response.status >= 300) return { kind: 'final', response };
-    const body = response.body instanceof Uint8Array ? undefined : response.body;
+    const body = jsonObjectBody(response);
     const nextBatch = body?.['next_batch'];
     if (body === undefined || typeof nextBatch !== 'string') return { kind: 'final', response: { status: 500, body: { errcode: 'M_UNKNOWN', error: 'sync answered without next_batch' } } };
     // The sync engine only answers a long-poll early when it has something; a timeout is empty.
@@ -409,9 +409,10 @@ export class ObserveRegistry {
       transport: 'coap',
       signal: AbortSignal.timeout(10_000),
     });
-    if (response.body instanceof Uint8Array) return;
-    const userId = response.body['user_id'];
-    const deviceId = response.body['device_id'];
+    const body = jsonObjectBody(response);
+    if (body === undefined) return;
+    const userId = body['user_id'];
+    const deviceId = body['device_id'];
     if (typeof userId === 'string' && typeof deviceId === 'string') registration.user = { userId, deviceId };
     else if (response.status === 401) registration.poll?.abort(); // already gone: let the loop find out
   }

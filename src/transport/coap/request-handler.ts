@@ -20,9 +20,9 @@ import { blockSize, decodeBlock, encodeBlock, type BlockValue } from './block-op
 import { CBOR_KEY_TABLE_VERSION } from './cbor-keys.js';
 import { coapCodeForHttpStatus, codeClass, CoapOnly, METHOD_BY_CODE } from './codes.js';
 import { MAX_SZX } from './constants.js';
-import { contentFormatForMediaType, decodeRequestBody, encodeJsonBody, responseFormat } from './content-format.js';
+import { contentFormatForMediaType, decodeRequestBody, encodeJsonBody, mediaTypeForContentFormat, responseFormat } from './content-format.js';
 import { LEAN_SYNC_FILTER_JSON } from './lean-filter.js';
-import type { Dispatch, EndpointResponse } from './dispatch-contract.js';
+import { jsonObjectBody, type Dispatch, type EndpointResponse } from './dispatch-contract.js';
 import type { CoapEndpoint } from './endpoint.js';
 import type { EndpointSessions } from './endpoint-sessions.js';
 import type { InboundRequest, RequestControl, RequestHandler, ResponseParts } from './message-layer.js';
@@ -225,6 +225,7 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message, requester, 
     query,
     body: decoded.body,
     accessToken,
+    contentType: mediaTypeForContentFormat(parsed.contentFormat),
     authenticated: requester,
     clientIp: endpoint.address,
     transport: 'coap',
@@ -237,7 +238,7 @@ async function handle(deps: RequestHandlerDeps, { endpoint, message, requester, 
   }
 
   if (registration !== undefined) {
-    const nextBatch = response.body instanceof Uint8Array ? undefined : response.body['next_batch'];
+    const nextBatch = jsonObjectBody(response)?.['next_batch'];
     if (response.status >= 200 && response.status < 300 && typeof nextBatch === 'string' && format !== undefined) {
       const observe = deps.observe!;
       const render = notificationRenderer(deps, format, encoding, responseSzx, block2Key, observe.maxAgeSeconds);
@@ -311,7 +312,7 @@ function resolveAccessToken(sessions: EndpointSessions, endpoint: CoapEndpoint, 
 }
 
 function errcodeOf(response: EndpointResponse): unknown {
-  return response.body instanceof Uint8Array ? undefined : response.body['errcode'];
+  return jsonObjectBody(response)?.['errcode'];
 }
 
 interface FullResponse {

@@ -4,7 +4,7 @@
  * this transport raises itself (bad options, block-wise failures, undecodable bodies).
  */
 
-import type { JsonObject } from '../../core/json.js';
+import type { JsonObject, JsonValue } from '../../core/json.js';
 import type { CoapCode } from './codes.js';
 import { encodeJsonBody, type JsonFormat } from './content-format.js';
 import type { ResponseParts } from './message-layer.js';
@@ -35,9 +35,9 @@ export function matrixError(
  * Max-Age in seconds for a 429 (RFC 8516) or 503: from the body's retry_after_ms, else the
  * Retry-After header; rounded up so the client never comes back early.
  */
-export function retryAfterSeconds(status: number, body: JsonObject | Uint8Array, headers: Readonly<Record<string, string>> | undefined): number | undefined {
+export function retryAfterSeconds(status: number, body: JsonObject | JsonValue[] | Uint8Array, headers: Readonly<Record<string, string>> | undefined): number | undefined {
   if (status !== 429 && status !== 503) return undefined;
-  if (!(body instanceof Uint8Array)) {
+  if (!(body instanceof Uint8Array) && !Array.isArray(body)) {
     const ms = body['retry_after_ms'];
     if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) return Math.ceil(ms / 1000);
   }

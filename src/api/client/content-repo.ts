@@ -1,0 +1,73 @@
+import { queryParam, endpoint } from '../define.js';
+import { ok } from '../endpoint.js';
+import { download, mediaConfig, thumbnail } from './media-common.js';
+
+/**
+ * The content repository (client-server content-repo.yaml): upload, and the legacy
+ * unauthenticated downloads under /_matrix/media/v3 (the authenticated ones are in
+ * authed-content-repo.ts). Remote media is not fetched: 404 M_NOT_FOUND (see services/media.ts).
+ */
+
+export const uploadContent = endpoint({
+  id: 'uploadContent',
+  method: 'POST',
+  path: '/_matrix/media/v3/upload',
+  aliases: ['/_matrix/media/r0/upload'],
+  auth: 'user',
+  rateLimit: 'general',
+  rawBody: true,
+  async handler({ services, requester, body, query, contentType }) {
+    const contentUri = await services.media.upload(requester.userId, body, contentType, queryParam(query, 'filename'));
+    return ok({ content_uri: contentUri });
+  },
+});
+
+export const getContent = endpoint({
+  id: 'getContent',
+  method: 'GET',
+  path: '/_matrix/media/v3/download/{serverName}/{mediaId}',
+  aliases: ['/_matrix/media/r0/download/{serverName}/{mediaId}'],
+  auth: 'none',
+  rateLimit: 'none',
+  async handler({ services, params }) {
+    return download(services, params);
+  },
+});
+
+export const getContentOverrideName = endpoint({
+  id: 'getContentOverrideName',
+  method: 'GET',
+  path: '/_matrix/media/v3/download/{serverName}/{mediaId}/{fileName}',
+  aliases: ['/_matrix/media/r0/download/{serverName}/{mediaId}/{fileName}'],
+  auth: 'none',
+  rateLimit: 'none',
+  async handler({ services, params }) {
+    return download(services, params);
+  },
+});
+
+export const getContentThumbnail = endpoint({
+  id: 'getContentThumbnail',
+  method: 'GET',
+  path: '/_matrix/media/v3/thumbnail/{serverName}/{mediaId}',
+  aliases: ['/_matrix/media/r0/thumbnail/{serverName}/{mediaId}'],
+  auth: 'none',
+  rateLimit: 'none',
+  async handler({ services, params, query }) {
+    return thumbnail(services, params, query);
+  },
+});
+
+export const getConfig = endpoint({
+  id: 'getConfig',
+  method: 'GET',
+  path: '/_matrix/media/v3/config',
+  aliases: ['/_matrix/media/r0/config'],
+  auth: 'user',
+  rateLimit: 'none',
+  async handler({ services }) {
+    return mediaConfig(services);
+  },
+});
+
+export const contentRepoEndpoints = [uploadContent, getContent, getContentOverrideName, getContentThumbnail, getConfig];
