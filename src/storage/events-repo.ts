@@ -120,6 +120,7 @@ export class EventsRepo {
   private readonly extremitiesStmt;
   private readonly addExtremityStmt;
   private readonly removeExtremityStmt;
+  private readonly deleteOutlierStmt;
   private readonly insertRedactionStmt;
   private readonly redactionsOfStmt;
   private readonly setRedactedByStmt;
@@ -154,6 +155,7 @@ export class EventsRepo {
     );
     this.addExtremityStmt = db.prepare('INSERT OR IGNORE INTO event_forward_extremities (room_id, event_id) VALUES (?, ?)');
     this.removeExtremityStmt = db.prepare('DELETE FROM event_forward_extremities WHERE room_id = ? AND event_id = ?');
+    this.deleteOutlierStmt = db.prepare('DELETE FROM events WHERE event_id = ? AND outlier = 1');
     this.insertRedactionStmt = db.prepare('INSERT OR IGNORE INTO redactions (event_id, redacts) VALUES (?, ?)');
     this.redactionsOfStmt = db.prepare<[string], { event_id: string }>('SELECT event_id FROM redactions WHERE redacts = ?');
     this.setRedactedByStmt = db.prepare('UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL');
@@ -167,6 +169,14 @@ export class EventsRepo {
       return event.streamOrdering;
     }
     return Number(this.insertStmt.run(row).lastInsertRowid);
+  }
+
+  /**
+   * Drops an outlier's row so the event can be stored again as part of the timeline, with a new
+   * stream ordering (so incremental syncs see it). Edges stay: they are the same event's.
+   */
+  deleteOutlier(eventId: string): void {
+    this.deleteOutlierStmt.run(eventId);
   }
 
   get(eventId: string): StoredEvent | undefined {

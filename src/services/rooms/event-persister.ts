@@ -118,7 +118,14 @@ export class EventPersister {
     const roomId = event.room_id;
 
     const existing = this.storage.events.get(eventId);
-    if (existing) return { status: 'duplicate', eventId, roomId, streamOrdering: existing.streamOrdering };
+    if (existing) {
+      // An event first stored as an outlier (fetched as an auth or state event) that now arrives as
+      // part of the timeline is promoted: checked and stored again as a timeline event. If its prev
+      // events are missing, MissingEventsError rolls the transaction (and this delete) back.
+      const promote = existing.outlier && !input.outlier && existing.rejectedReason === null && existing.roomId === roomId;
+      if (!promote) return { status: 'duplicate', eventId, roomId, streamOrdering: existing.streamOrdering };
+      this.storage.events.deleteOutlier(eventId);
+    }
 
     const room = this.ensureRoom(event, version);
 

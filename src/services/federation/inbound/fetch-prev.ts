@@ -42,6 +42,11 @@ export class PrevFetcher {
     return prevs.filter((id) => !known.has(id));
   }
 
+  private inTimeline(eventId: string): boolean {
+    const row = this.storage.events.get(eventId);
+    return row !== undefined && !row.outlier;
+  }
+
   /** The events the sender has between our extremities and `p`, verified, oldest first. */
   async fetchGap(origin: string, p: IncomingPdu, budget: FetchBudget): Promise<IncomingPdu[]> {
     const earliest = this.storage.events.forwardExtremities(p.roomId).map((x) => x.eventId);
@@ -56,7 +61,8 @@ export class PrevFetcher {
     for (const raw of raws.slice(0, MAX_ACCEPTED)) {
       try {
         const q = parseIncomingPdu(raw, (id) => this.rooms.loader.versionOf(id), p.roomId);
-        if (seen.has(q.eventId) || this.storage.events.has(q.eventId)) continue;
+        // Known only as an outlier still counts as missing here: persisting it promotes it.
+        if (seen.has(q.eventId) || this.inTimeline(q.eventId)) continue;
         seen.add(q.eventId);
         parsed.push(q);
       } catch (err) {
