@@ -47,7 +47,7 @@ async function converged(roomId: string, users: RoomClient[]): Promise<Record<st
 // State resolution v2 (rooms 2-11) and v2.1 (room 12). Room version 1's algorithm keeps
 // unconflicted state without auth checks, so a server that accepted bob's topic before the
 // merge would keep it while the others soft-failed it: that divergence is why v2 exists.
-describe.each(['2', '11', '12'])('room version %s', (version) => {
+describe.each(['2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'])('room version %s', (version) => {
   it('concurrent power-level changes on two servers resolve the same way everywhere', async () => {
     // v12: the creator's power is infinite and never listed.
     const creator = version === '12' ? {} : { [alice.userId]: 100 };

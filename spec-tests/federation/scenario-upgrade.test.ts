@@ -76,3 +76,20 @@ describe('room upgrades across servers', () => {
     await waitForMessage(bob, newRoom, 'hello in the room hs2 made');
   });
 });
+
+describe.each(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'])('upgrading a room of version %s to 12 across servers', (version) => {
+  it('the tombstone reaches the remote member, who follows and chats in the new room', async () => {
+    const oldRoom = await alice.createRoomOk({ preset: 'public_chat', room_version: version });
+    expect((await bob.request('POST', `${CS}/join/${enc(oldRoom)}?via=hs1.test`, {})).status).toBe(200);
+    await waitForMembership(alice, oldRoom, bob.userId, 'join');
+
+    const upgraded = await alice.request('POST', `${CS}/rooms/${enc(oldRoom)}/upgrade`, { new_version: '12' });
+    expect(upgraded.status, JSON.stringify(upgraded.body)).toBe(200);
+    const newRoom = upgraded.body.replacement_room as string;
+    expect(await tombstoneSeenBy(bob, oldRoom)).toBe(newRoom);
+    await follow(bob, newRoom, 'hs1.test');
+    expect((await bob.getState(newRoom, 'm.room.create')).body.predecessor).toMatchObject({ room_id: oldRoom });
+    await bob.sendOk(newRoom, `upgraded from v${version}`);
+    await waitForMessage(alice, newRoom, `upgraded from v${version}`);
+  });
+});
