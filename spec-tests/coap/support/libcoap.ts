@@ -29,6 +29,10 @@ export interface LibcoapRequest {
   readonly blockSize?: number;
   /** -O number,text options, e.g. [[256, 'token']]. */
   readonly options?: ReadonlyArray<readonly [number, string]>;
+  /** Another build of the client (e.g. coap-client-openssl for coaps+tcp). */
+  readonly client?: string;
+  /** TLS pre-shared key: -u identity -k key. */
+  readonly psk?: { readonly identity: string; readonly key: string };
 }
 
 export async function libcoap(request: LibcoapRequest): Promise<LibcoapResult> {
@@ -36,6 +40,7 @@ export async function libcoap(request: LibcoapRequest): Promise<LibcoapResult> {
   try {
     const out = join(dir, 'out');
     const args = ['-m', request.method ?? 'get', '-B', '10', '-o', out];
+    if (request.psk !== undefined) args.push('-u', request.psk.identity, '-k', request.psk.key);
     if (request.payload !== undefined) {
       const file = join(dir, 'in');
       writeFileSync(file, request.payload);
@@ -47,7 +52,7 @@ export async function libcoap(request: LibcoapRequest): Promise<LibcoapResult> {
     for (const [number, text] of request.options ?? []) args.push('-O', `${number},${text}`);
     args.push(request.uri);
     const { exitCode, stderr } = await new Promise<{ exitCode: number; stderr: string }>((resolve, reject) => {
-      execFile(LIBCOAP_CLIENT, args, { timeout: 15_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
+      execFile(request.client ?? LIBCOAP_CLIENT, args, { timeout: 15_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') reject(error);
         else resolve({ exitCode: typeof error?.code === 'number' ? error.code : 0, stderr });
       });
