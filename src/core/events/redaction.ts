@@ -55,16 +55,8 @@ const v1Rules: RedactionRuleSet = {
 };
 
 // v6: m.room.aliases loses its protection (aliases are no longer room state that matters).
-const v6Rules: RedactionRuleSet = {
-  topLevel: TOP_LEVEL_V1,
-  content: {
-    'm.room.member': ['membership'],
-    'm.room.create': ['creator'],
-    'm.room.join_rules': ['join_rule'],
-    'm.room.power_levels': POWER_LEVELS_V1,
-    'm.room.history_visibility': ['history_visibility'],
-  },
-};
+const { 'm.room.aliases': _aliases, ...v6Content } = v1Rules.content;
+const v6Rules: RedactionRuleSet = { topLevel: TOP_LEVEL_V1, content: v6Content };
 
 // v8: restricted rooms need join_rules `allow` to survive redaction.
 const v8Rules: RedactionRuleSet = {
@@ -81,37 +73,14 @@ const v9Rules: RedactionRuleSet = {
 // v11 (MSC2176/MSC3821/MSC3989): origin, membership and prev_state lose protection; create keeps
 // all content; power_levels keeps invite; redaction keeps content.redacts; member keeps
 // third_party_invite.signed (needed to re-check the 3pid auth rule on a redacted invite).
+const V11_UNPROTECTED = new Set(['origin', 'membership', 'prev_state']);
 const v11Rules: RedactionRuleSet = {
-  topLevel: [
-    'event_id',
-    'type',
-    'room_id',
-    'sender',
-    'state_key',
-    'content',
-    'hashes',
-    'signatures',
-    'depth',
-    'prev_events',
-    'auth_events',
-    'origin_server_ts',
-  ],
+  topLevel: TOP_LEVEL_V1.filter((key) => !V11_UNPROTECTED.has(key)),
   content: {
+    ...v9Rules.content,
     'm.room.member': ['membership', 'join_authorised_via_users_server', 'third_party_invite.signed'],
     'm.room.create': 'all',
-    'm.room.join_rules': ['join_rule', 'allow'],
-    'm.room.power_levels': [
-      'ban',
-      'events',
-      'events_default',
-      'invite',
-      'kick',
-      'redact',
-      'state_default',
-      'users',
-      'users_default',
-    ],
-    'm.room.history_visibility': ['history_visibility'],
+    'm.room.power_levels': [...POWER_LEVELS_V1, 'invite'],
     'm.room.redaction': ['redacts'],
   },
 };
