@@ -9,10 +9,16 @@ import { parsePaginationToken, positionBefore, topoToken } from '../../src/servi
 
 describe('sync tokens', () => {
   it('round-trip and read missing (newer) streams as 0', () => {
-    const t = { events: 1042, accountData: 17, receipts: 9, typing: 1732412345678, presence: 33 };
-    expect(serializeSyncToken(t)).toBe('s1042_17_9_1732412345678_33');
+    const t = { events: 1042, accountData: 17, receipts: 9, typing: 1732412345678, presence: 33, toDevice: 5, deviceLists: 12 };
+    expect(serializeSyncToken(t)).toBe('s1042_17_9_1732412345678_33_5_12');
     expect(parseSyncToken(serializeSyncToken(t))).toEqual(t);
-    expect(parseSyncToken('s5_1')).toEqual({ events: 5, accountData: 1, receipts: 0, typing: 0, presence: 0 });
+    const zero = { receipts: 0, typing: 0, presence: 0, toDevice: 0, deviceLists: 0 };
+    expect(parseSyncToken('s5_1')).toEqual({ events: 5, accountData: 1, ...zero });
+    // A token from before to-device and device lists existed.
+    expect(parseSyncToken('s1042_17_9_1732412345678_33')).toEqual({ ...t, toDevice: 0, deviceLists: 0 });
+    // Trailing zero streams are left out of the text.
+    expect(serializeSyncToken({ ...t, toDevice: 0, deviceLists: 0 })).toBe('s1042_17_9_1732412345678_33');
+    expect(serializeSyncToken({ events: 7, accountData: 0, ...zero })).toBe('s7');
   });
 
   it('refuses anything else', () => {

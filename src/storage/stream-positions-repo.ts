@@ -6,7 +6,7 @@ import type { Db } from './database.js';
  * commit together; readers see a position only once its row is there. The events stream has its
  * own counter (events.stream_ordering).
  */
-export type StreamName = 'account_data' | 'receipts' | 'presence';
+export type StreamName = 'account_data' | 'receipts' | 'presence' | 'to_device' | 'device_lists';
 
 export class StreamPositionsRepo {
   private readonly nextStmt;

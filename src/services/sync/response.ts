@@ -1,9 +1,11 @@
 import type { JsonObject } from '../../core/json.js';
 import type { MembershipAt } from '../../storage/room-reads-repo.js';
 import type { SyncContext } from './context.js';
+import { deviceListsSection } from './device-lists.js';
 import { roomEphemeral, typingChanged } from './ephemeral.js';
 import { BEFORE_ALL, buildRoomEntry, type RoomWindow } from './room-entry.js';
 import { strippedRoomState } from './stripped-rooms.js';
+import { toDeviceSection } from './to-device.js';
 import { serializeSyncToken } from './token.js';
 import { accountDataByRoom, accountDataEvents, presenceEvents } from './user-streams.js';
 
@@ -141,7 +143,8 @@ export function computeSync(ctx: SyncContext): SyncResult {
     }
   }
 
-  const body: JsonObject = { next_batch: serializeSyncToken(now) };
+  const toDevice = toDeviceSection(ctx);
+  const body: JsonObject = { next_batch: serializeSyncToken({ ...now, toDevice: toDevice.position }) };
   const rooms: JsonObject = {};
   if (Object.keys(join).length > 0) rooms['join'] = join;
   if (Object.keys(invite).length > 0) rooms['invite'] = invite;
@@ -153,7 +156,14 @@ export function computeSync(ctx: SyncContext): SyncResult {
   if (globalData.length > 0) body['account_data'] = { events: globalData };
   const presence = presenceEvents(ctx, joinedRoomIds);
   if (presence.length > 0) body['presence'] = { events: presence };
+  if (toDevice.events.length > 0) body['to_device'] = { events: toDevice.events };
+  const e2ee = deviceListsSection(ctx, joinedRoomIds);
+  if (e2ee.deviceLists) body['device_lists'] = e2ee.deviceLists;
+  if (e2ee.oneTimeKeysCount) body['device_one_time_keys_count'] = e2ee.oneTimeKeysCount;
+  if (e2ee.unusedFallbackKeyTypes) body['device_unused_fallback_key_types'] = e2ee.unusedFallbackKeyTypes;
 
-  const empty = body['rooms'] === undefined && globalData.length === 0 && presence.length === 0;
+  // Key counts ride along on every response but are not news: they never end a long-poll.
+  const empty =
+    body['rooms'] === undefined && globalData.length === 0 && presence.length === 0 && toDevice.events.length === 0 && !e2ee.deviceLists;
   return { body, empty, joinedRoomIds };
 }

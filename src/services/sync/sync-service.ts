@@ -96,6 +96,8 @@ export function currentToken(storage: Storage, typing: TypingService, presence: 
     receipts: storage.streamPositions.current('receipts'),
     typing: typing.currentPosition(),
     presence: presence.currentPosition(),
+    toDevice: storage.streamPositions.current('to_device'),
+    deviceLists: storage.streamPositions.current('device_lists'),
   };
 }
 
@@ -111,5 +113,7 @@ function clampToken(t: SyncToken, now: SyncToken): SyncToken {
     receipts: Math.min(t.receipts, now.receipts),
     typing: t.typing > now.typing ? 0 : t.typing,
     presence: Math.min(t.presence, now.presence),
+    toDevice: Math.min(t.toDevice, now.toDevice),
+    deviceLists: Math.min(t.deviceLists, now.deviceLists),
   };
 }
