@@ -31,7 +31,36 @@ async function pageBackAll(user: RoomClient, roomId: string): Promise<string[]> 
   return bodies.reverse();
 }
 
+/** Every event ID the user can page back to, oldest first, with its type. */
+async function pageBackEvents(user: RoomClient, roomId: string): Promise<string[]> {
+  const events: string[] = [];
+  let from: string | undefined;
+  for (let page = 0; page < 40; page++) {
+    const res = await user.request('GET', `${CS}/rooms/${enc(roomId)}/messages?dir=b&limit=10${from ? `&from=${enc(from)}` : ''}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    for (const e of res.body.chunk as { type: string; event_id: string }[]) events.push(`${e.type} ${e.event_id}`);
+    if (res.body.end === undefined) break;
+    from = res.body.end;
+  }
+  return events.reverse();
+}
+
 describe('backfill', () => {
+  it('pages back to the room creation, state events included, as the resident server shows it', async () => {
+    const roomId = await alice.createRoomOk({ preset: 'public_chat', room_version: '12', name: 'old', topic: 'old topic' });
+    for (let i = 0; i < 12; i++) await alice.sendOk(roomId, `m ${i}`);
+    const topic = await alice.request('PUT', `${CS}/rooms/${enc(roomId)}/state/m.room.topic/`, { topic: 'newer topic' });
+    expect(topic.status).toBe(200);
+    for (let i = 12; i < 20; i++) await alice.sendOk(roomId, `m ${i}`);
+
+    expect((await bob.request('POST', `${CS}/join/${enc(roomId)}?via=hs1.test`, {})).status).toBe(200);
+    await waitForMembership(alice, roomId, bob.userId, 'join');
+    const [fromAlice, fromBob] = [await pageBackEvents(alice, roomId), await pageBackEvents(bob, roomId)];
+    expect(fromBob[0]).toMatch(/^m\.room\.create /);
+    expect(fromBob.filter((e) => e.startsWith('m.room.topic ')).length).toBe(2);
+    expect(fromBob).toEqual(fromAlice);
+  });
+
   it('pages back into history from before the join', async () => {
     const roomId = await alice.createRoomOk({ preset: 'public_chat', room_version: '11' });
     const history = Array.from({ length: 25 }, (_, i) => `history ${i}`);

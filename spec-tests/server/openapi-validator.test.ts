@@ -34,4 +34,15 @@ describe('OpenApiValidator', () => {
     expect(() => v.check('GET', '/_matrix/client/v3/nope', 404, { error: 'x' })).toThrow();
     expect(() => v.check('POST', '/_matrix/client/v3/login', 429, { errcode: 'M_LIMIT_EXCEEDED', retry_after_ms: 'soon' })).toThrow();
   });
+
+  it('checks request bodies too, tolerating only the spec erratum on PDU origin', () => {
+    const txn = { origin: 'a.example', origin_server_ts: 1, pdus: [] };
+    v.checkRequest('PUT', '/_matrix/federation/v1/send/1', txn);
+    expect(() => v.checkRequest('PUT', '/_matrix/federation/v1/send/1', { origin_server_ts: 1, pdus: [] })).toThrow(/origin/);
+    expect(() => v.checkRequest('PUT', '/_matrix/federation/v1/send/1', { ...txn, pdus: 'x' })).toThrow(/does not match/);
+    expect(() => v.checkRequest('PUT', '/_matrix/federation/v1/nowhere', {})).toThrow(/no operation/);
+    const join = { type: 'm.room.member', state_key: '@a:b', sender: '@a:b', origin_server_ts: 1, content: { membership: 'join' } };
+    v.checkRequest('PUT', '/_matrix/federation/v2/send_join/!r:b/$e', join);
+    expect(() => v.checkRequest('PUT', '/_matrix/federation/v2/send_join/!r:b/$e', { ...join, sender: undefined })).toThrow(/sender/);
+  });
 });

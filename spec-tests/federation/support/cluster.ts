@@ -6,6 +6,7 @@ import { makeTempDir } from '../../support/server.js';
 import { enc, newUser, RoomClient } from '../../rooms/helpers.js';
 import { startFederatingServer, type FederatingServer } from './federating-server.js';
 import { freePort } from './free-port.js';
+import { startSpecTap, type SpecTap } from './spec-tap.js';
 import { createTestCa, type TestCa } from './test-ca.js';
 
 /**
@@ -21,6 +22,8 @@ export interface ClusterNode {
   readonly port: number;
   readonly dataDir: string;
   server: FederatingServer | undefined;
+  /** With `tap`: the spec-checking tap peers reach this node through. */
+  tap?: SpecTap;
 }
 
 export class Cluster {
@@ -31,13 +34,17 @@ export class Cluster {
     private readonly config: ConfigFile,
   ) {}
 
-  static async start(count = 3, config: ConfigFile = {}): Promise<Cluster> {
+  /** `tap`: peers reach each node through a SpecTap that checks every exchange against the spec. */
+  static async start(count = 3, config: ConfigFile = {}, options: { tap?: boolean } = {}): Promise<Cluster> {
     const caDir = makeTempDir('lattice-cluster-ca-');
     const ca = createTestCa(caDir);
     const nodes: ClusterNode[] = [];
     for (let i = 1; i <= count; i++) {
       const host = `127.0.0.${i}`;
-      nodes.push({ name: `hs${i}.test`, host, port: await freePort(host), dataDir: makeTempDir(`lattice-cluster-hs${i}-`), server: undefined });
+      const name = `hs${i}.test`;
+      const port = await freePort(host);
+      const tap = options.tap ? await startSpecTap({ name, host, ca, target: { host, port } }) : undefined;
+      nodes.push({ name, host, port, dataDir: makeTempDir(`lattice-cluster-hs${i}-`), server: undefined, ...(tap ? { tap } : {}) });
     }
     const cluster = new Cluster(nodes, ca, caDir, config);
     await Promise.all(nodes.map((node) => cluster.startNode(node)));
@@ -53,7 +60,7 @@ export class Cluster {
 
   async startNode(node: ClusterNode): Promise<void> {
     const overrides: Record<string, string> = {};
-    for (const other of this.nodes) if (other !== node) overrides[other.name] = `${other.host}:${other.port}`;
+    for (const other of this.nodes) if (other !== node) overrides[other.name] = `${other.host}:${other.tap?.port ?? other.port}`;
     node.server = await startFederatingServer({
       name: node.name,
       host: node.host,
@@ -82,6 +89,7 @@ export class Cluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.server?.stop()));
+    await Promise.all(this.nodes.map((node) => node.tap?.close()));
     for (const node of this.nodes) rmSync(node.dataDir, { recursive: true, force: true });
     rmSync(this.caDir, { recursive: true, force: true });
   }
