@@ -42,6 +42,7 @@ import { roomSendEndpoints } from './client/room_send.js';
 import { roomStateEndpoints } from './client/room_state.js';
 import { roomUpgradesEndpoints } from './client/room_upgrades.js';
 import { roomsEndpoints } from './client/rooms.js';
+import { spaceHierarchyEndpoints } from './client/space_hierarchy.js';
 import type { AnyEndpoint } from './dispatch.js';
 import { keysEndpoints } from './federation/keys.js';
 import { queryEndpoints } from './federation/query.js';
@@ -91,6 +92,7 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...roomSendEndpoints,
   ...roomStateEndpoints,
   ...roomsEndpoints,
+  ...spaceHierarchyEndpoints,
   ...joiningEndpoints,
   ...knockingEndpoints,
   ...leavingEndpoints,

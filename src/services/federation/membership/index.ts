@@ -12,6 +12,7 @@ import { RemoteKnocker } from './remote-knock.js';
 import { RemoteLeaver } from './remote-leave.js';
 import { RemoteQueries } from './remote-queries.js';
 import { ResidentHandshakes } from './resident-handshakes.js';
+import { ClientSpaceHierarchy } from './client-space-hierarchy.js';
 import { SpaceHierarchy } from './space-hierarchy.js';
 import { ThirdPartyInvites } from './third-party-invites.js';
 import { UserKeys } from './user-keys.js';
@@ -30,6 +31,8 @@ export interface FederationMembership {
   /** Aliases, profiles and room directories of other servers. */
   readonly queries: RemoteQueries;
   readonly spaces: SpaceHierarchy;
+  /** The client's /hierarchy: our rooms, and children elsewhere asked of their servers. */
+  readonly clientSpaces: ClientSpaceHierarchy;
   readonly openId: OpenIdTokens;
   readonly thirdPartyInvites: ThirdPartyInvites;
   /** Device lists and E2EE keys of our users (empty until end-to-end encryption exists). */
@@ -61,12 +64,14 @@ export function createFederationMembership(ctx: MembershipContext): FederationMe
   const outliers = new OutlierHandler(ctx.storage, ctx.rooms, ctx.verifier, ctx.log);
   const backfill = new HistoryBackfill(ctx, remoteEvents, outliers, new AuthFetcher(ctx.storage, remoteEvents, outliers));
 
+  const spaces = new SpaceHierarchy(ctx);
   return {
     backfill,
     resident: new ResidentHandshakes(ctx),
     invites: new InviteReceiver(ctx),
     queries,
-    spaces: new SpaceHierarchy(ctx),
+    spaces,
+    clientSpaces: new ClientSpaceHierarchy(ctx, spaces),
     openId: new OpenIdTokens(ctx.storage, ctx.clock, ctx.serverName),
     thirdPartyInvites: new ThirdPartyInvites(ctx, inviter),
     userKeys: new UserKeys(ctx.storage, ctx.serverName),

@@ -35,7 +35,7 @@ export class SpaceHierarchy {
   }
 
   /** A room we hold the state of. */
-  private known(roomId: string): boolean {
+  known(roomId: string): boolean {
     return this.ctx.rooms.membership.participating(roomId);
   }
 
@@ -58,7 +58,7 @@ export class SpaceHierarchy {
   }
 
   /** The room's summary, with the fields only the hierarchy adds. */
-  private summary(roomId: string): JsonObject {
+  summary(roomId: string): JsonObject {
     const { rooms } = this.ctx;
     const summary = rooms.directory.summary(roomId);
     const version = rooms.loader.versionOf(roomId);
@@ -74,7 +74,7 @@ export class SpaceHierarchy {
   }
 
   /** The space's m.space.child events (those with a `via`), stripped, with origin_server_ts. */
-  private childEvents(roomId: string, suggestedOnly: boolean): JsonObject[] {
+  childEvents(roomId: string, suggestedOnly: boolean): JsonObject[] {
     const { rooms, storage } = this.ctx;
     const out: JsonObject[] = [];
     for (const entry of storage.state.currentOfType(roomId, 'm.space.child')) {
