@@ -17,8 +17,8 @@ import {
 } from '../../src/services/federation/federation-client.js';
 import { silentLogger } from '../../src/services/logger.js';
 import { HttpFederationClient } from '../../src/transport/federation-client/client.js';
-import { orderSrvRecords } from '../../src/transport/federation-client/dns.js';
-import { cachePeriod, parseWellKnown } from '../../src/transport/federation-client/well-known.js';
+import { DNS_FALLBACK_TTL_MS, DNS_MAX_TTL_MS, DNS_MIN_TTL_MS, DNS_SRV_TTL_MS, orderSrvRecords, SystemDns, type DnsResolver } from '../../src/transport/federation-client/dns.js';
+import { cachePeriod, failureCachePeriod, parseWellKnown } from '../../src/transport/federation-client/well-known.js';
 import { makeTempDir, TestClock } from '../support/server.js';
 import { FakeDns } from './support/fake-dns.js';
 import { json, startFakeHttps, type FakeHttpsServer } from './support/fake-https.js';
@@ -36,7 +36,7 @@ const wellKnownBodies = new Map<string, { status: number; body: unknown; headers
 beforeAll(async () => {
   dir = makeTempDir('lattice-disc-');
   ca = createTestCa(dir);
-  const wkCert = ca.issue('wk', ['wk.test', 'wk-long.test', 'wk-default.test', 'wk-404.test', 'wk-redirect.test', 'wk-srv.test', 'wk-private.test', 'wk-ip.test', 'wk-bad.test']);
+  const wkCert = ca.issue('wk', ['wk.test', 'wk-long.test', 'wk-default.test', 'wk-404.test', 'wk-redirect.test', 'wk-srv.test', 'wk-private.test', 'wk-ip.test', 'wk-bad.test', 'wk-flaky.test']);
   wk = await startFakeHttps({
     host: '127.0.0.1',
     ...wkCert,
@@ -88,7 +88,7 @@ function makeDns(): FakeDns {
   const T = target.port;
   const loopback = ['127.0.0.1'];
   const hosts: Record<string, string[]> = { 'target.test': loopback, 'wk-404.test': loopback };
-  for (const name of wellKnownBodies.keys()) hosts[name] = loopback;
+  for (const name of [...wellKnownBodies.keys(), 'wk-flaky.test']) hosts[name] = loopback;
   return new FakeDns(hosts, {
     '_matrix-fed._tcp.delegated-srv.test': [{ name: 'target.test', port: T, priority: 10, weight: 5 }],
     '_matrix-fed._tcp.srv.test': [{ name: 'target.test.', port: T, priority: 10, weight: 5 }],
@@ -96,12 +96,17 @@ function makeDns(): FakeDns {
   });
 }
 
-function makeClient(extra: ConfigFile = {}, dns = makeDns(), clock = new TestClock()): { client: HttpFederationClient; dns: FakeDns; clock: TestClock } {
+function makeClient(
+  extra: ConfigFile = {},
+  dns = makeDns(),
+  clock = new TestClock(),
+  resolver: DnsResolver = dns,
+): { client: HttpFederationClient; dns: FakeDns; clock: TestClock } {
   const config = resolveConfig(
     parseConfigFile({ federation_custom_ca_list: [ca.caCertPath], ip_range_whitelist: ['127.0.0.0/8'], ...extra }),
     { dataDir: dir, coap: [] },
   ).federation;
-  return { client: new HttpFederationClient({ serverName: 'origin.test', signingKey, config, clock, log: silentLogger, dns, wellKnownPort: wk.port }), dns, clock };
+  return { client: new HttpFederationClient({ serverName: 'origin.test', signingKey, config, clock, log: silentLogger, dns: resolver, wellKnownPort: wk.port }), dns, clock };
 }
 
 const wkHits = (name: string): number => wk.requests.filter((r) => r.host?.replace(/:\d+$/, '') === name).length;
@@ -155,16 +160,42 @@ describe('.well-known delegation', () => {
     expect(wkHits('wk-long.test')).toBe(l + 2);
   });
 
-  it('remembers a missing or invalid file for an hour and falls back to port 8448', async () => {
+  it('remembers a missing or invalid file for two minutes at first, doubling up to an hour, and falls back to port 8448', async () => {
     const hits = wkHits('wk-404.test');
     expect(await ctx.client.resolver.resolve('wk-404.test')).toEqual({ hostHeader: 'wk-404.test', targets: [{ host: 'wk-404.test', port: 8448 }], trusted: false });
-    ctx.clock.advance(59 * 60_000);
-    await ctx.client.resolver.resolve('wk-404.test');
-    expect(wkHits('wk-404.test')).toBe(hits + 1);
-    ctx.clock.advance(2 * 60_000);
-    await ctx.client.resolver.resolve('wk-404.test');
-    expect(wkHits('wk-404.test')).toBe(hits + 2);
+    // Failures in a row are remembered for 2, 4, 8, 16, 32 minutes, then an hour, and an hour after that.
+    const minutes = [2, 4, 8, 16, 32, 60, 60];
+    for (const [i, period] of minutes.entries()) {
+      ctx.clock.advance(period * 60_000 - 1_000);
+      await ctx.client.resolver.resolve('wk-404.test');
+      expect(wkHits('wk-404.test'), `still remembered before ${period} min`).toBe(hits + 1 + i);
+      ctx.clock.advance(2_000);
+      await ctx.client.resolver.resolve('wk-404.test');
+      expect(wkHits('wk-404.test'), `asked again after ${period} min`).toBe(hits + 2 + i);
+    }
     expect((await ctx.client.resolver.resolve('wk-bad.test')).hostHeader).toBe('wk-bad.test');
+  });
+
+  it('starts the failure count again after a success', async () => {
+    const name = 'wk-flaky.test';
+    const hits = (): number => wkHits(name);
+    wellKnownBodies.delete(name);
+    const before = hits();
+    for (const period of [2, 4]) {
+      await ctx.client.resolver.resolve(name);
+      ctx.clock.advance(period * 60_000 + 1_000);
+    }
+    expect(hits()).toBe(before + 2);
+    wellKnownBodies.set(name, { status: 200, body: { 'm.server': `target.test:${target.port}` }, headers: { 'cache-control': 'max-age=300' } });
+    expect((await ctx.client.resolver.resolve(name)).hostHeader).toBe(`target.test:${target.port}`);
+    ctx.clock.advance(301_000);
+    wellKnownBodies.delete(name);
+    expect((await ctx.client.resolver.resolve(name)).hostHeader).toBe(name);
+    expect(hits()).toBe(before + 4);
+    // The first failure after a success is remembered for two minutes again, not eight.
+    ctx.clock.advance(2 * 60_000 + 1_000);
+    await ctx.client.resolver.resolve(name);
+    expect(hits()).toBe(before + 5);
   });
 
   it('follows redirects', async () => {
@@ -274,11 +305,79 @@ describe('well-known parsing', () => {
     expect(parseWellKnown(enc('not json'))).toBeUndefined();
   });
 
+  it('remembers failures for longer each time, up to an hour', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 100, 1e9].map((n) => failureCachePeriod(n) / 60_000)).toEqual([2, 4, 8, 16, 32, 60, 60, 60, 60]);
+  });
+
   it('derives the cache period from Cache-Control within [5 min, 48 h]', () => {
     expect(cachePeriod(undefined)).toBe(24 * HOUR);
     expect(cachePeriod('max-age=3600')).toBe(HOUR);
     expect(cachePeriod('public, max-age=999999999')).toBe(48 * HOUR);
     expect(cachePeriod('no-store')).toBe(5 * 60_000);
     expect(cachePeriod('max-age=1')).toBe(5 * 60_000);
+  });
+});
+
+describe('DNS caching (SystemDns)', () => {
+  const ttlDns = (): FakeDns =>
+    new FakeDns(
+      { 'short.test': ['127.0.0.1', '::1'], 'long.test': ['127.0.0.1'], 'zero.test': ['127.0.0.1'], 'hosts-file.test': ['127.0.0.1'], 'target.test': ['127.0.0.1'] },
+      { '_matrix-fed._tcp.srv.test': [{ name: 'target.test', port: target.port, priority: 10, weight: 5 }] },
+      { 'short.test': 30, 'long.test': 7 * 24 * 3600, 'zero.test': 0, 'target.test': 120 },
+    );
+
+  it('keeps A/AAAA answers for their TTL, within [5 s, 1 h]', async () => {
+    const fake = ttlDns();
+    const clock = new TestClock();
+    const dns = new SystemDns({ backend: fake, clock });
+    expect(await dns.lookup('short.test')).toEqual(['127.0.0.1', '::1']);
+    await Promise.all([dns.lookup('short.test'), dns.lookup('long.test'), dns.lookup('zero.test')]);
+    expect([fake.asked('A4 short.test'), fake.asked('AAAA short.test'), fake.asked('A4 long.test'), fake.asked('A4 zero.test')]).toEqual([1, 1, 1, 1]);
+
+    clock.advance(DNS_MIN_TTL_MS + 1_000);
+    await Promise.all([dns.lookup('short.test'), dns.lookup('long.test'), dns.lookup('zero.test')]);
+    expect([fake.asked('A4 short.test'), fake.asked('A4 long.test'), fake.asked('A4 zero.test')]).toEqual([1, 1, 2]);
+
+    clock.advance(30_000 - DNS_MIN_TTL_MS);
+    await Promise.all([dns.lookup('short.test'), dns.lookup('long.test')]);
+    expect([fake.asked('A4 short.test'), fake.asked('A4 long.test')]).toEqual([2, 1]);
+
+    // A week-long TTL is kept an hour at most.
+    clock.advance(DNS_MAX_TTL_MS);
+    await dns.lookup('long.test');
+    expect(fake.asked('A4 long.test')).toBe(2);
+  });
+
+  it('asks getaddrinfo for names DNS does not know, and keeps that (and SRV answers) for fixed periods', async () => {
+    const fake = ttlDns();
+    const clock = new TestClock();
+    const dns = new SystemDns({ backend: fake, clock });
+    expect(await dns.lookup('hosts-file.test')).toEqual(['127.0.0.1']);
+    expect(await dns.lookup('nowhere.test')).toEqual([]);
+    expect(await dns.resolveSrv('_matrix-fed._tcp.nothing.test')).toEqual([]);
+    clock.advance(DNS_FALLBACK_TTL_MS - 1_000);
+    await Promise.all([dns.lookup('hosts-file.test'), dns.lookup('nowhere.test'), dns.resolveSrv('_matrix-fed._tcp.nothing.test')]);
+    expect([fake.asked('A hosts-file.test'), fake.asked('A nowhere.test')]).toEqual([1, 1]);
+    clock.advance(2_000);
+    await Promise.all([dns.lookup('hosts-file.test'), dns.lookup('nowhere.test')]);
+    expect([fake.asked('A hosts-file.test'), fake.asked('A nowhere.test')]).toEqual([2, 2]);
+    clock.advance(DNS_SRV_TTL_MS - DNS_FALLBACK_TTL_MS - 2_000);
+    await dns.resolveSrv('_matrix-fed._tcp.nothing.test');
+    expect(fake.asked('SRV _matrix-fed._tcp.nothing.test')).toBe(1);
+    clock.advance(2_000);
+    await dns.resolveSrv('_matrix-fed._tcp.nothing.test');
+    expect(fake.asked('SRV _matrix-fed._tcp.nothing.test')).toBe(2);
+  });
+
+  it('a client resolving through it asks DNS again only once the TTL has run out', async () => {
+    const fake = ttlDns();
+    const clock = new TestClock();
+    const { client } = makeClient({}, fake, clock, new SystemDns({ backend: fake, clock }));
+    for (let i = 0; i < 3; i++) expect(await client.request('srv.test', { method: 'GET', path: `/ttl${i}` })).toMatchObject({ host: 'srv.test' });
+    expect([fake.asked('SRV _matrix-fed._tcp.srv.test'), fake.asked('A4 target.test')]).toEqual([1, 1]);
+    clock.advance(121_000);
+    await client.request('srv.test', { method: 'GET', path: '/ttl-after' });
+    expect([fake.asked('SRV _matrix-fed._tcp.srv.test'), fake.asked('A4 target.test')]).toEqual([1, 2]);
+    await client.close();
   });
 });

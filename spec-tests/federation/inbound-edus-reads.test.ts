@@ -77,7 +77,9 @@ describe('EDUs from the peer', () => {
     expect(own.body.presence).not.toBe('offline');
   });
 
-  it('to-device messages, device list and cross-signing updates are kept for E2EE', async () => {
+  it('to-device messages, device list and cross-signing updates reach E2EE storage', async () => {
+    /** An ed25519 public key (32 bytes, unpadded base64): anything else is refused. */
+    const MASTER = 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc';
     await f.send(
       [],
       [
@@ -87,15 +89,16 @@ describe('EDUs from the peer', () => {
         },
         { edu_type: 'm.direct_to_device', content: { sender: '@eve:elsewhere.test', type: 'm.x', message_id: 'm2', messages: { [f.alice.userId]: { '*': {} } } } },
         { edu_type: 'm.device_list_update', content: { user_id: f.mallory, device_id: 'DEV1', stream_id: 7, prev_id: [], deleted: false, keys: { user_id: f.mallory, device_id: 'DEV1', algorithms: [], keys: {}, signatures: {} } } },
-        { edu_type: 'm.signing_key_update', content: { user_id: f.mallory, master_key: { user_id: f.mallory, usage: ['master'], keys: { 'ed25519:abc': 'abc' } } } },
+        { edu_type: 'm.signing_key_update', content: { user_id: f.mallory, master_key: { user_id: f.mallory, usage: ['master'], keys: { [`ed25519:${MASTER}`]: MASTER } } } },
       ],
     );
     // Sent again (a retry under a new transaction ID): stored once.
     await f.send([], [{ edu_type: 'm.direct_to_device', content: { sender: f.mallory, type: 'm.room_key_request', message_id: 'm1', messages: { [f.alice.userId]: { '*': { action: 'request' } } } } }]);
-    const toDevice = dbRows('SELECT sender, user_id, device_id, type FROM federation_inbox_to_device');
-    expect(toDevice).toEqual([{ sender: f.mallory, user_id: f.alice.userId, device_id: '*', type: 'm.room_key_request' }]);
+    // '*' reaches each of alice's devices (she has one), once; eve is not a user of the origin.
+    const toDevice = dbRows('SELECT sender, user_id, device_id, type, origin FROM to_device_inbox');
+    expect(toDevice).toEqual([{ sender: f.mallory, user_id: f.alice.userId, device_id: f.alice.session.deviceId, type: 'm.room_key_request', origin: 'evil.test' }]);
     expect(dbRows('SELECT user_id, device_id, stream_id FROM remote_device_lists')).toEqual([{ user_id: f.mallory, device_id: 'DEV1', stream_id: 7 }]);
-    expect(dbRows('SELECT user_id FROM remote_cross_signing_keys')).toEqual([{ user_id: f.mallory }]);
+    expect(dbRows('SELECT user_id, key_type, public_key FROM e2e_cross_signing_keys')).toEqual([{ user_id: f.mallory, key_type: 'master', public_key: MASTER }]);
   });
 });
 

@@ -4,7 +4,7 @@
 // the visibility rules. The servers talk through spec taps, so the federation exchange is
 // checked against the server-server schema too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CS } from '../support/client.js';
+import { CS, type TestResponse } from '../support/client.js';
 import { enc, expectError, type RoomClient } from '../rooms/helpers.js';
 import { Cluster, waitForMembership } from './support/cluster.js';
 
@@ -18,7 +18,7 @@ let remoteRoom: string; // hs2 only
 
 const V1 = '/_matrix/client/v1';
 
-async function hierarchy(user: RoomClient, roomId: string, query = ''): Promise<{ status: number; body: Record<string, any> }> {
+async function hierarchy(user: RoomClient, roomId: string, query = ''): Promise<TestResponse> {
   return user.request('GET', `${V1}/rooms/${enc(roomId)}/hierarchy${query}`);
 }
 

@@ -1,12 +1,13 @@
 // The media repository through the real HTTP server: upload and download (legacy and
-// authenticated), the headers a browser needs to stay safe, the upload limit, thumbnails
-// without resizing, restart durability, and the authenticated federation download.
+// authenticated), the headers a browser needs to stay safe, the upload limit, thumbnails of
+// small and non-images, restart durability, and the authenticated federation download.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerUser, type Session } from '../support/client.js';
 import { makeTempDir, startTestServer, type TestServer } from '../support/server.js';
 import { startInboundFixture, type InboundFixture } from '../federation/support/inbound-fixture.js';
+import { gradientPng } from './images.js';
 
 const UPLOAD = '/_matrix/media/v3/upload';
 const AUTHED = '/_matrix/client/v1/media';
@@ -94,8 +95,8 @@ describe('client media', () => {
     expect(up.status).toBe(401);
   });
 
-  it('answers 404 M_NOT_FOUND for unknown, malformed and remote media', async () => {
-    for (const p of [`localhost/AAAAAAAAAAAAAAAAAAAAAAAA`, `localhost/..%2F..%2Fhomeserver.db`, `remote.example/abc`]) {
+  it('answers 404 M_NOT_FOUND for unknown and malformed media, and for uncached remote media with allow_remote=false', async () => {
+    for (const p of [`localhost/AAAAAAAAAAAAAAAAAAAAAAAA`, `localhost/..%2F..%2Fhomeserver.db`]) {
       const res = await server.client.get(`${AUTHED}/download/${p}`, { token: alice.accessToken });
       expect(res.status, p).toBe(404);
       expect(res.body.errcode).toBe('M_NOT_FOUND');
@@ -103,19 +104,30 @@ describe('client media', () => {
       expect(legacy.status, p).toBe(404);
       expect(legacy.body.errcode).toBe('M_NOT_FOUND');
     }
+    const uncached = await server.client.get(`${LEGACY}/download/remote.example/abc`, { query: { allow_remote: 'false' } });
+    expect(uncached.status).toBe(404);
+    expect(uncached.body.errcode).toBe('M_NOT_FOUND');
+    // Fetching is tried (this test server resolves no names, so remote.example is unreachable).
+    const unreachable = await server.client.get(`${AUTHED}/download/remote.example/abc`, { token: alice.accessToken });
+    expect(unreachable.status).toBe(502);
+    expect(unreachable.body.errcode).toBe('M_UNKNOWN');
   });
 
-  it('serves a raster image as its own thumbnail and has none for other types', async () => {
-    const png = mediaIdOf(await upload('not-really-a-png', 'image/png'));
+  it('serves a small image as its own thumbnail, and has none for other types or broken images', async () => {
+    const image = gradientPng(8, 8);
+    const png = mediaIdOf(await upload(image, 'image/png'));
     const thumb = await server.client.get(`${AUTHED}/thumbnail/${png.serverName}/${png.mediaId}`, { token: alice.accessToken, query: { width: '32', height: '32' } });
     expect(thumb.status).toBe(200);
     expect(thumb.headers['content-type']).toBe('image/png');
-    expect(thumb.body).toBe('not-really-a-png');
+    expect(thumb.headers['content-disposition']).toBe('inline; filename="thumbnail.png"');
+    expect(thumb.body).toBe(Buffer.from(image).toString('utf8'));
 
-    const text = mediaIdOf(await upload('plain', 'text/plain'));
-    const none = await server.client.get(`${LEGACY}/thumbnail/${text.serverName}/${text.mediaId}`, { query: { width: '32', height: '32' } });
-    expect(none.status).toBe(404);
-    expect(none.body.errcode).toBe('M_NOT_FOUND');
+    for (const [body, type] of [['plain', 'text/plain'], ['not-really-a-png', 'image/png']] as const) {
+      const media = mediaIdOf(await upload(body, type));
+      const none = await server.client.get(`${LEGACY}/thumbnail/${media.serverName}/${media.mediaId}`, { query: { width: '32', height: '32' } });
+      expect(none.status, type).toBe(404);
+      expect(none.body.errcode).toBe('M_NOT_FOUND');
+    }
   });
 });
 

@@ -21,16 +21,16 @@ afterAll(() => server.stop());
 const remoteKey = signingKeyFromSeed(new Uint8Array(32).fill(3), 'ed25519:r');
 const v12 = requireRoomVersion('12');
 
-/** A v12 room on remote.example: its create event, and an invite for `userId` from its creator. */
-function remoteInvite(userId: string) {
+/** A v12 room on remote.example (one per `ts`): its create event, and an invite for `userId` from its creator. */
+function remoteInvite(userId: string, ts = 1) {
   const base = { version: v12, origin: 'remote.example', key: remoteKey, state: () => undefined };
   const create = buildEvent(
     { type: 'm.room.create', state_key: '', sender: '@zoe:remote.example', content: { room_version: '12' } },
-    { ...base, originServerTs: 1, prevEvents: [] },
+    { ...base, originServerTs: ts, prevEvents: [] },
   );
   const invite = buildEvent(
     { type: 'm.room.member', state_key: userId, sender: '@zoe:remote.example', content: { membership: 'invite' }, room_id: create.event.room_id },
-    { ...base, originServerTs: 2, prevEvents: [{ event_id: create.eventId, depth: 1 }] },
+    { ...base, originServerTs: ts + 1, prevEvents: [{ event_id: create.eventId, depth: 1 }] },
   );
   return { roomId: create.event.room_id, invite };
 }
@@ -43,9 +43,20 @@ describe('remote rooms', () => {
     expect(outcome.status).toBe('accepted');
     expect(rooms.access.membership(roomId, alice.userId)).toBe('invite');
     expect((await alice.joinedRooms()).body.joined_rooms).not.toContain(roomId);
+    const before = await alice.request('GET', `${CS}/sync`);
+    expect(before.body.rooms?.invite?.[roomId]).toBeDefined();
 
-    // Without federation, rejecting it cannot reach the room's servers.
-    expectError(await alice.leave(roomId), 404, 'M_UNKNOWN');
+    // No server of the room can be reached (remote.example does not resolve): as Synapse does,
+    // the invite is rejected locally (it used to be a 404 M_UNKNOWN that left the invite in place).
+    expect((await alice.leave(roomId)).status).toBe(200);
+    expect(rooms.access.membership(roomId, alice.userId)).toBe('leave');
+    const synced = await alice.request('GET', `${CS}/sync?since=${encodeURIComponent(String(before.body.next_batch))}`);
+    expect(synced.body.rooms?.invite?.[roomId]).toBeUndefined();
+    expect(synced.body.rooms?.leave?.[roomId]).toBeDefined();
+    expect((await alice.request('GET', `${CS}/sync`)).body.rooms?.invite?.[roomId]).toBeUndefined();
+
+    const second = remoteInvite(alice.userId, 10);
+    expect(rooms.persister.persistOutOfRoomMembership({ pdu: second.invite.pdu, event: second.invite.event, version: v12 }).status).toBe('accepted');
 
     const calls: { kind: string; request?: RemoteMembershipRequest; alias?: string }[] = [];
     const fake: RemoteMembership = {
@@ -71,8 +82,8 @@ describe('remote rooms', () => {
     };
     rooms.setRemoteMembership(fake);
 
-    expect((await alice.leave(roomId, 'no thanks')).status).toBe(200);
-    expect(calls.at(-1)).toMatchObject({ kind: 'leave', request: { userId: alice.userId, roomId, content: { membership: 'leave', reason: 'no thanks' } } });
+    expect((await alice.leave(second.roomId, 'no thanks')).status).toBe(200);
+    expect(calls.at(-1)).toMatchObject({ kind: 'leave', request: { userId: alice.userId, roomId: second.roomId, content: { membership: 'leave', reason: 'no thanks' } } });
 
     const joined = await alice.join('#room:remote.example', {});
     expect(joined.body).toEqual({ room_id: roomId });

@@ -153,7 +153,10 @@ describe('robustness', () => {
             headers: { 'content-type': 'application/json' },
           });
           requests++;
-          expect(res.status, `${method} ${path} ${raw}`).toBeLessThan(500);
+          // Media of another server ('x') is fetched from it: unreachable (DNS answers nothing in
+          // tests) is the spec's 502, a gateway error rather than a fault of ours.
+          const gateway = res.status === 502 && path.includes('/media/');
+          if (!gateway) expect(res.status, `${method} ${path} ${raw}`).toBeLessThan(500);
           // Every error is a Matrix error; a UIA 401 may instead be a bare auth response (flows).
           if (res.status >= 400 && !(res.status === 401 && res.body.flows)) expect(typeof res.body.errcode, `${method} ${path} ${raw}`).toBe('string');
           if (res.status === 401 && res.body.errcode === 'M_UNKNOWN_TOKEN') {

@@ -2,28 +2,15 @@
 // the other, who joins; they chat and see each other's messages, typing and read receipts
 // through the SDK's own sync loop (startClient), with its in-memory store and no crypto.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ClientEvent,
-  createClient,
-  MatrixError,
-  MemoryStore,
-  RoomEvent,
-  RoomMemberEvent,
-  SyncState,
-  type MatrixClient,
-  type MatrixEvent,
-  type Room,
-} from 'matrix-js-sdk';
-import { logger } from 'matrix-js-sdk/lib/logger.js';
+import { RoomEvent, RoomMemberEvent, type MatrixClient, type MatrixEvent, type Room } from 'matrix-js-sdk';
+import { quietSdkLogs, sdkClient, sdkRegister, startSdkClient } from '../support/sdk.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
 const clients: MatrixClient[] = [];
 
 beforeAll(async () => {
-  // The SDK logs every request at info level; keep test output readable. Its logger is a
-  // loglevel instance, whose setLevel the SDK's types leave out. SDK_LOG=debug shows its requests.
-  (logger as unknown as { setLevel(level: string): void }).setLevel(process.env['SDK_LOG'] ?? 'warn');
+  quietSdkLogs('warn');
   server = await startTestServer();
 });
 afterAll(async () => {
@@ -31,38 +18,11 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** Registers through the SDK (UIA: the 401, then m.login.dummy with the session) and starts syncing. */
+/** Registers through the SDK and starts syncing. */
 async function signUp(username: string): Promise<MatrixClient> {
-  const anonymous = createClient({ baseUrl: server.baseUrl });
-  let session: string | undefined;
-  try {
-    await anonymous.registerRequest({ username, password: 'correct horse' });
-  } catch (err) {
-    if (!(err instanceof MatrixError) || err.httpStatus !== 401) throw err;
-    session = (err.data as { session?: string }).session;
-  }
-  const registered = await anonymous.registerRequest({ username, password: 'correct horse', auth: { type: 'm.login.dummy', session } });
-  const client = createClient({
-    baseUrl: server.baseUrl,
-    userId: registered.user_id,
-    accessToken: registered.access_token!,
-    deviceId: registered.device_id!,
-    store: new MemoryStore(),
-  });
+  const client = sdkClient(server.baseUrl, await sdkRegister(server.baseUrl, username));
   clients.push(client);
-  const prepared = new Promise<void>((resolve, reject) => {
-    const onSync = (state: SyncState): void => {
-      if (state === SyncState.Prepared || state === SyncState.Syncing) {
-        client.off(ClientEvent.Sync, onSync);
-        resolve();
-      } else if (state === SyncState.Error) {
-        reject(new Error(`${username}: sync failed`));
-      }
-    };
-    client.on(ClientEvent.Sync, onSync);
-  });
-  await client.startClient({ initialSyncLimit: 20 });
-  await prepared;
+  await startSdkClient(client);
   return client;
 }
 

@@ -17,6 +17,8 @@ import { sensorEndpoints } from './client/sensors.js';
 import { accountDataEndpoints } from './client/account-data.js';
 import { eventContextEndpoints } from './client/event_context.js';
 import { messagePaginationEndpoints } from './client/message_pagination.js';
+import { relationsEndpoints } from './client/relations.js';
+import { threadsListEndpoints } from './client/threads_list.js';
 import { presenceEndpoints } from './client/presence.js';
 import { readMarkersEndpoints } from './client/read_markers.js';
 import { receiptsEndpoints } from './client/receipts.js';
@@ -27,6 +29,8 @@ import { tagsEndpoints } from './client/tags.js';
 import { typingEndpoints } from './client/typing.js';
 import { usersEndpoints } from './client/users.js';
 import { pushRulesEndpoints } from './client/pushrules.js';
+import { notificationsEndpoints } from './client/notifications.js';
+import { pusherEndpoints } from './client/pusher.js';
 import { banningEndpoints } from './client/banning.js';
 import { createRoomEndpoints } from './client/create_room.js';
 import { directoryEndpoints } from './client/directory.js';
@@ -43,6 +47,9 @@ import { roomStateEndpoints } from './client/room_state.js';
 import { roomUpgradesEndpoints } from './client/room_upgrades.js';
 import { roomsEndpoints } from './client/rooms.js';
 import { spaceHierarchyEndpoints } from './client/space_hierarchy.js';
+import { toDeviceEndpoints } from './client/to_device.js';
+import { keysEndpoints as clientKeysEndpoints } from './client/keys.js';
+import { crossSigningEndpoints } from './client/cross_signing.js';
 import type { AnyEndpoint } from './dispatch.js';
 import { keysEndpoints } from './federation/keys.js';
 import { queryEndpoints } from './federation/query.js';
@@ -106,8 +113,14 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...roomUpgradesEndpoints,
   // The read side: sync, history, ephemeral streams, user data.
   ...syncEndpoints,
+  ...toDeviceEndpoints,
+  // End-to-end encryption: device, one-time and fallback keys; cross-signing.
+  ...clientKeysEndpoints,
+  ...crossSigningEndpoints,
   ...messagePaginationEndpoints,
   ...eventContextEndpoints,
+  ...relationsEndpoints,
+  ...threadsListEndpoints,
   ...roomEventByTimestampEndpoints,
   ...typingEndpoints,
   ...receiptsEndpoints,
@@ -122,6 +135,8 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...authedContentRepoEndpoints,
   ...reportContentEndpoints,
   ...pushRulesEndpoints,
+  ...notificationsEndpoints,
+  ...pusherEndpoints,
   ...adminRegisterEndpoints,
   // Lattice's own: sensor devices with OSCORE credentials (CoAP security).
   ...sensorEndpoints,

@@ -8,10 +8,12 @@ import { STAGE, type UserInteractiveAuth } from './uia.js';
 
 /**
  * Devices of local users. Deleting a device also ends its session (tokens cascade in storage);
- * other services (end-to-end keys, to-device messages) subscribe with `onDeleted`.
+ * other services (end-to-end keys, to-device messages) subscribe with `onDeleted`, and to
+ * renames with `onRenamed` (a device's display name is part of its published device list).
  */
 
 export type DeviceDeletedListener = (userId: string, deviceIds: readonly string[]) => void;
+export type DeviceRenamedListener = (userId: string, deviceId: string) => void;
 
 export function deviceJson(d: Device): JsonObject {
   const out: JsonObject = { device_id: d.deviceId };
@@ -23,6 +25,7 @@ export function deviceJson(d: Device): JsonObject {
 
 export class DeviceService {
   private readonly deletedListeners: DeviceDeletedListener[] = [];
+  private readonly renamedListeners: DeviceRenamedListener[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -32,6 +35,10 @@ export class DeviceService {
 
   onDeleted(listener: DeviceDeletedListener): void {
     this.deletedListeners.push(listener);
+  }
+
+  onRenamed(listener: DeviceRenamedListener): void {
+    this.renamedListeners.push(listener);
   }
 
   list(userId: string): Device[] {
@@ -45,7 +52,16 @@ export class DeviceService {
   }
 
   rename(userId: string, deviceId: string, displayName: string | null): void {
-    if (!this.storage.devices.setDisplayName(userId, deviceId, displayName)) throw notFound('Unknown device');
+    const before = this.storage.devices.get(userId, deviceId);
+    if (!before || !this.storage.devices.setDisplayName(userId, deviceId, displayName)) throw notFound('Unknown device');
+    if (before.displayName === displayName) return;
+    for (const listener of this.renamedListeners) {
+      try {
+        listener(userId, deviceId);
+      } catch (err) {
+        this.log.error({ err, userId }, 'device-renamed listener failed');
+      }
+    }
   }
 
   /** Deletes devices (and so their sessions); unknown IDs are ignored, as Synapse does. */

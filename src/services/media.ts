@@ -1,43 +1,59 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { HomeserverConfig } from '../config.js';
-import type { MediaRecord } from '../storage/media-repo.js';
+import { parseServerName } from '../core/server-name.js';
 import type { Storage } from '../storage/storage.js';
 import type { Clock } from './clock.js';
 import { notFound, tooLarge } from './errors.js';
+import type { FederationFileClient } from './federation/federation-client.js';
 import type { Logger } from './logger.js';
+import { FileStore, newFileId } from './media/file-store.js';
+import { LocalThumbnails, type Thumbnail } from './media/local-thumbnails.js';
+import { RemoteMediaFetcher } from './media/remote-fetch.js';
+import { RemoteMediaCache, type FetchPolicy } from './media/remote-media.js';
+import { snapThumbnail, type ThumbnailRequest } from './media/thumbnail-size.js';
+import { Thumbnailer } from './media/thumbnailer.js';
 
 /**
- * The local media repository: bytes in `<data_dir>/media/<first 2 chars>/<media id>`, metadata in
- * SQLite (local_media). An upload writes a temporary file, fsyncs it, renames it into place, and
- * only then inserts the row, so every row has its complete file; a crash in between leaves at
- * most an orphan file, never a row pointing at nothing.
- *
- * Remote media is not fetched: the federation client speaks JSON only, and the authenticated
- * federation download answers multipart/mixed, so remote media IDs answer 404 M_NOT_FOUND.
+ * The media repository. Local media: bytes in `<data_dir>/media/<first 2 chars>/<media id>`,
+ * metadata in SQLite (local_media); an upload writes a temporary file, fsyncs it, renames it into
+ * place, and only then inserts the row, so every row has its complete file. Remote media is
+ * fetched over federation and cached (media/remote-media.ts); thumbnails are made from our own
+ * images (media/local-thumbnails.ts) and asked of the origin for remote ones.
  */
 
-const MEDIA_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const MEDIA_ID_LENGTH = 24;
-/** What our IDs look like; anything else is unknown (and never reaches the file system). */
+/** What our IDs look like, and what we accept of other servers' (the spec's media-id grammar). */
 const MEDIA_ID_RE = /^[A-Za-z0-9_-]{1,255}$/;
 
+/** What the served headers are built from, for local and remote media alike. */
+export interface MediaInfo {
+  readonly contentType: string | null;
+  readonly uploadName: string | null;
+}
+
 export interface StoredMedia {
-  readonly record: MediaRecord;
+  readonly info: MediaInfo;
   readonly bytes: Uint8Array;
 }
 
+export type { FetchPolicy, Thumbnail, ThumbnailRequest };
+
 export class MediaService {
-  private readonly root: string;
+  private readonly files: FileStore;
+  private readonly remote: RemoteMediaCache;
+  private readonly thumbnails: LocalThumbnails;
 
   constructor(
     private readonly config: HomeserverConfig,
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly log: Logger,
+    federation: FederationFileClient,
   ) {
-    this.root = path.join(config.dataDir, 'media');
+    this.files = new FileStore(path.join(config.dataDir, 'media'));
+    const fetcher = new RemoteMediaFetcher(federation, config.maxUploadSize, log);
+    this.remote = new RemoteMediaCache(config.dataDir, storage, clock, log, fetcher);
+    this.thumbnails = new LocalThumbnails(config.dataDir, storage, clock, log, new Thumbnailer(log));
   }
 
   get maxUploadSize(): number {
@@ -47,22 +63,8 @@ export class MediaService {
   /** Stores an upload; returns its mxc:// URI. */
   async upload(uploader: string, bytes: Uint8Array, contentType: string | undefined, uploadName: string | undefined): Promise<string> {
     if (bytes.byteLength > this.config.maxUploadSize) throw tooLarge('Upload is too large');
-    const mediaId = newMediaId();
-    const file = this.fileOf(mediaId);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await fs.open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
-    await handle.close();
-    await fs.rename(tmp, file);
-    await syncDir(path.dirname(file));
+    const mediaId = newFileId();
+    await this.files.write(mediaId, bytes);
     try {
       this.storage.media.insert({
         mediaId,
@@ -74,59 +76,54 @@ export class MediaService {
         sha256: createHash('sha256').update(bytes).digest('hex'),
       });
     } catch (err) {
-      await fs.rm(file, { force: true });
+      await this.files.remove(mediaId);
       throw err;
     }
     this.log.debug({ mediaId, size: bytes.byteLength }, 'media uploaded');
     return `mxc://${this.config.serverName}/${mediaId}`;
   }
 
-  /** Local media by ID, or 404 M_NOT_FOUND. */
+  /** Local media by ID, or 404 M_NOT_FOUND (what the federation endpoints serve). */
   async getLocal(mediaId: string): Promise<StoredMedia> {
     const record = MEDIA_ID_RE.test(mediaId) ? this.storage.media.get(mediaId) : undefined;
     if (!record) throw notFound('Media not found');
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = await fs.readFile(this.fileOf(mediaId));
+      bytes = await this.files.read(mediaId);
     } catch (err) {
       this.log.error({ err, mediaId }, 'media file missing for a stored row');
       throw notFound('Media not found');
     }
-    return { record, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+    return { info: record, bytes };
   }
 
-  /** Media named by a client: ours is served, remote media is not fetched (see above). */
-  async get(serverName: string, mediaId: string): Promise<StoredMedia> {
-    if (serverName !== this.config.serverName) throw notFound('Remote media is not available from this server');
-    return this.getLocal(mediaId);
+  /** Media named by a client: ours, or another server's through the cache. */
+  async download(serverName: string, mediaId: string, policy: FetchPolicy): Promise<StoredMedia> {
+    if (serverName === this.config.serverName) return this.getLocal(mediaId);
+    this.checkRemote(serverName, mediaId);
+    const { contentType, uploadName, bytes } = await this.remote.get(serverName, mediaId, policy);
+    return { info: { contentType, uploadName }, bytes };
   }
 
-  private fileOf(mediaId: string): string {
-    return path.join(this.root, mediaId.slice(0, 2), mediaId);
+  /** A thumbnail of local or remote media, at least as large as asked where the image allows. */
+  async thumbnail(serverName: string, mediaId: string, request: ThumbnailRequest, policy: FetchPolicy): Promise<Thumbnail> {
+    if (serverName === this.config.serverName) return this.localThumbnail(mediaId, request);
+    this.checkRemote(serverName, mediaId);
+    return this.remote.thumbnail(serverName, mediaId, snapThumbnail(request), policy);
   }
-}
 
-function newMediaId(): string {
-  // Bytes >= 208 (4 × 52) are skipped so every letter is equally likely.
-  let id = '';
-  while (id.length < MEDIA_ID_LENGTH) {
-    for (const b of randomBytes(MEDIA_ID_LENGTH)) {
-      if (b < 208 && id.length < MEDIA_ID_LENGTH) id += MEDIA_ID_ALPHABET[b % 52];
-    }
+  /** A thumbnail of our own media (also what the federation thumbnail endpoint serves). */
+  async localThumbnail(mediaId: string, request: ThumbnailRequest): Promise<Thumbnail> {
+    const record = MEDIA_ID_RE.test(mediaId) ? this.storage.media.get(mediaId) : undefined;
+    if (!record) throw notFound('Media not found');
+    if (!isThumbnailable(record)) throw notFound('No thumbnail is available for this media');
+    // The original is read only when a thumbnail has to be made.
+    return this.thumbnails.get(mediaId, async () => (await this.getLocal(mediaId)).bytes, snapThumbnail(request));
   }
-  return id;
-}
 
-/** fsync a directory so a rename into it survives a crash (not supported everywhere: best effort). */
-async function syncDir(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some platforms cannot open or fsync directories.
-  } finally {
-    await handle?.close().catch(() => undefined);
+  /** Names that cannot be an mxc:// URI's are never looked up, let alone fetched. */
+  private checkRemote(serverName: string, mediaId: string): void {
+    if (!MEDIA_ID_RE.test(mediaId) || !parseServerName(serverName)) throw notFound('Media not found');
   }
 }
 
@@ -162,28 +159,28 @@ const INLINE_CONTENT_TYPES = new Set([
   'audio/x-flac',
 ]);
 
-/** Raster images we would thumbnail if we could: served as their own thumbnail. */
-const THUMBNAILABLE = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/apng', 'image/avif']);
+/** Declared types worth handing to the thumbnailer (which then checks the bytes themselves). */
+const THUMBNAILABLE = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/apng']);
 
 function baseType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-export function isThumbnailable(record: MediaRecord): boolean {
-  return THUMBNAILABLE.has(baseType(record.contentType));
+export function isThumbnailable(info: MediaInfo): boolean {
+  return THUMBNAILABLE.has(baseType(info.contentType));
 }
 
 /** The served Content-Type: as uploaded (text/* gets charset=utf-8 if it has none), else octet-stream. */
-export function servedContentType(record: MediaRecord): string {
-  const type = record.contentType ?? 'application/octet-stream';
+export function servedContentType(info: MediaInfo): string {
+  const type = info.contentType ?? 'application/octet-stream';
   if (baseType(type).startsWith('text/') && !/;\s*charset=/i.test(type)) return `${type}; charset=utf-8`;
   return type;
 }
 
 /** Content-Disposition per the spec: inline only for safe types, with the filename (RFC 6266). */
-export function contentDisposition(record: MediaRecord, fileName?: string): string {
-  const kind = INLINE_CONTENT_TYPES.has(baseType(record.contentType)) ? 'inline' : 'attachment';
-  const name = fileName ?? record.uploadName ?? undefined;
+export function contentDisposition(info: MediaInfo, fileName?: string): string {
+  const kind = INLINE_CONTENT_TYPES.has(baseType(info.contentType)) ? 'inline' : 'attachment';
+  const name = fileName ?? info.uploadName ?? undefined;
   if (name === undefined || name === '') return kind;
   if (/^[\x20-\x7e]*$/.test(name) && !/["\\]/.test(name)) return `${kind}; filename="${name}"`;
   return `${kind}; filename*=utf-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())}`;
@@ -199,11 +196,27 @@ export const MEDIA_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** The headers of a media download. */
-export function mediaHeaders(record: MediaRecord, fileName?: string): Record<string, string> {
+export function mediaHeaders(info: MediaInfo, fileName?: string): Record<string, string> {
   return {
     ...MEDIA_SECURITY_HEADERS,
-    'Content-Type': servedContentType(record),
-    'Content-Disposition': contentDisposition(record, fileName),
+    'Content-Type': servedContentType(info),
+    'Content-Disposition': contentDisposition(info, fileName),
+    'Cache-Control': 'public, max-age=86400, immutable',
+  };
+}
+
+/** The Content-Disposition of a thumbnail: always inline (spec 1.12), named after its type. */
+export function thumbnailDisposition(contentType: string): string {
+  const ext = baseType(contentType).replace(/^image\//, '').replace(/[^a-z0-9]/g, '') || 'bin';
+  return `inline; filename="thumbnail.${ext === 'jpeg' ? 'jpg' : ext}"`;
+}
+
+/** The headers of a thumbnail. */
+export function thumbnailHeaders(thumbnail: { readonly contentType: string }): Record<string, string> {
+  return {
+    ...MEDIA_SECURITY_HEADERS,
+    'Content-Type': thumbnail.contentType,
+    'Content-Disposition': thumbnailDisposition(thumbnail.contentType),
     'Cache-Control': 'public, max-age=86400, immutable',
   };
 }

@@ -13,6 +13,7 @@ import { LazyMemberCache } from './sync/lazy-members.js';
 import { SyncService } from './sync/sync-service.js';
 import { ClientEventSerializer } from './timeline/client-event.js';
 import { TimelineService } from './timeline/messages.js';
+import { RelationsService } from './timeline/relations.js';
 import { RoomStateAt } from './timeline/room-state.js';
 import { VisibilityChecker } from './timeline/visibility.js';
 import { UserDirectoryService } from './user-directory.js';
@@ -25,6 +26,8 @@ import { UserDirectoryService } from './user-directory.js';
 export interface ReadServices {
   readonly sync: SyncService;
   readonly timeline: TimelineService;
+  /** /relations and /threads. */
+  readonly relations: RelationsService;
   readonly typing: TypingService;
   readonly receipts: ReceiptsService;
   readonly accountData: AccountDataService;
@@ -55,6 +58,7 @@ export function createReadServices({ config, storage, clock, log, notifier, filt
   return {
     sync,
     timeline: new TimelineService(storage, serializer, visibility, roomState),
+    relations: new RelationsService(storage, serializer, visibility),
     typing,
     receipts: new ReceiptsService(storage, clock, accountData, notifier),
     accountData,

@@ -17,10 +17,14 @@ import { UserInteractiveAuth } from './uia.js';
 import { Notifier } from './notifier.js';
 import { createRoomServices, type RoomServices } from './rooms/index.js';
 import { createReadServices, type ReadServices } from './read-services.js';
-import { noFederationClient, type FederationClient } from './federation/federation-client.js';
+import { noFederationClient, type FederationClient, type FederationFileClient } from './federation/federation-client.js';
 import { createFederationServices, type FederationServices } from './federation/federation-services.js';
 import { createFederationMembership, type FederationMembership } from './federation/membership/index.js';
 import { createFederationEventServices, type FederationEventServices } from './federation/federation-events.js';
+import { ToDeviceService } from './to-device.js';
+import { createPushServices, type PushServices } from './push/index.js';
+import { createE2eServices, type E2eServices } from './e2e/index.js';
+import { DeviceListFanout } from './e2e/device-list-fanout.js';
 
 /**
  * Everything the endpoints can call, built once per Homeserver instance (no module-level state,
@@ -68,8 +72,14 @@ export interface Services extends ReadServices {
   readonly notifier: Notifier;
   /** Rooms: the event DAG and its state, room creation, membership, sending, aliases, directory, upgrades. */
   readonly rooms: RoomServices;
-  /** The local media repository (files under <data_dir>/media, metadata in SQLite). */
+  /** The media repository: uploads, the remote media cache and thumbnails (files under <data_dir>, metadata in SQLite). */
   readonly media: MediaService;
+  /** Push rules, notifications (unread counts, /notifications) and pushers (no gateway traffic yet). */
+  readonly push: PushServices;
+  /** Send-to-device messages: local inboxes, m.direct_to_device EDUs out and in. */
+  readonly toDevice: ToDeviceService;
+  /** End-to-end encryption: device, one-time, fallback and cross-signing keys; device lists (ours and remote users'). */
+  readonly e2e: E2eServices;
 }
 
 export interface ServiceDeps {
@@ -79,7 +89,7 @@ export interface ServiceDeps {
   readonly log: Logger;
   readonly signingKey: SigningKey;
   /** Outbound federation HTTP (src/transport/federation-client); none: every request fails as unreachable. */
-  readonly federationClient?: FederationClient;
+  readonly federationClient?: FederationClient & FederationFileClient;
 }
 
 export function createServices({ config, storage, clock, log, signingKey, federationClient }: ServiceDeps): Services {
@@ -103,7 +113,23 @@ export function createServices({ config, storage, clock, log, signingKey, federa
   const federation = createFederationServices({ config, storage, clock, log, signingKey, client: federationClient ?? noFederationClient });
   const readServices = createReadServices({ config, storage, clock, log, notifier, filters });
   const { typing, receipts, presence } = readServices;
-  const federationEvents = createFederationEventServices({ serverName: config.serverName, storage, clock, log, rooms, federation, typing, receipts, presence });
+  const push = createPushServices({ storage, clock, log, serverName: config.serverName, rooms, accountData: readServices.accountData });
+  const toDevice = new ToDeviceService({ serverName: config.serverName, storage, clock, log, notifier, outbound: federation.outboundQueue });
+  const e2e = createE2eServices({ serverName: config.serverName, storage, clock, log, notifier, uia, sessions, devices, federationClient: federation.client });
+  const federationEvents = createFederationEventServices({
+    serverName: config.serverName,
+    storage,
+    clock,
+    log,
+    rooms,
+    federation,
+    typing,
+    receipts,
+    presence,
+    toDevice,
+    deviceLists: e2e.remoteDeviceLists,
+  });
+  e2e.stream.onLocalChange(new DeviceListFanout(storage, federationEvents.roomServers, federation.outboundQueue, log).onLocalChange);
   return {
     config,
     address: { publicBaseUrl: config.publicBaseUrl ?? 'http://localhost/', lowBandwidth: undefined },
@@ -135,7 +161,10 @@ export function createServices({ config, storage, clock, log, signingKey, federa
     sensors: new SensorService(storage, sessions, devices, clock),
     notifier,
     rooms,
-    media: new MediaService(config, storage, clock, log),
+    push,
+    media: new MediaService(config, storage, clock, log, federationClient ?? noFederationClient),
+    toDevice,
+    e2e,
     federationEvents,
     ...readServices,
   };

@@ -19,6 +19,9 @@ export interface IssuedSession {
   readonly expiresInMs?: number;
 }
 
+/** A new device came into being at login or registration (not a known one logging in again). */
+export type DeviceCreatedListener = (userId: string, deviceId: string) => void;
+
 export interface IssueOptions {
   readonly userId: string;
   /** Reuse this device (replacing its tokens) or create it; a new ID is generated if absent. */
@@ -33,12 +36,18 @@ const LAST_SEEN_RESOLUTION_MS = 60_000;
 
 export class SessionService {
   private readonly lastSeenWritten = new Map<number, number>();
+  private readonly createdListeners: DeviceCreatedListener[] = [];
 
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
     private readonly refreshableLifetimeMs: number,
   ) {}
+
+  /** Called inside the transaction that creates the device (end-to-end encryption's device lists). */
+  onDeviceCreated(listener: DeviceCreatedListener): void {
+    this.createdListeners.push(listener);
+  }
 
   /**
    * Creates (or reuses) the device and issues its tokens. Synchronous storage work: call it
@@ -58,6 +67,7 @@ export class SessionService {
       });
       // Logging in again on a known device replaces its session: one live token per device.
       if (!created) storage.tokens.deleteTokensForDevice(options.userId, deviceId);
+      else for (const listener of this.createdListeners) listener(options.userId, deviceId);
       const accessToken = newAccessToken();
       if (!options.refreshable) {
         storage.tokens.insertAccessToken({

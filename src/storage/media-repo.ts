@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 
-/** Metadata of local media (the bytes are files under <data_dir>/media, see services/media.ts). */
+/** Metadata of local media and of the thumbnails made from it (the bytes are files under <data_dir>, see services/media.ts). */
 
 export interface MediaRecord {
   readonly mediaId: string;
@@ -26,6 +26,8 @@ interface Row {
 export class MediaRepo {
   private readonly insertStmt;
   private readonly getStmt;
+  private readonly insertThumbStmt;
+  private readonly getThumbStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(
@@ -33,6 +35,15 @@ export class MediaRepo {
        VALUES (@mediaId, @uploader, @contentType, @uploadName, @size, @createdTs, @sha256)`,
     );
     this.getStmt = db.prepare<[string], Row>('SELECT * FROM local_media WHERE media_id = ?');
+    this.insertThumbStmt = db.prepare(
+      `INSERT INTO local_media_thumbnails (media_id, width, height, method, content_type, size, file_id, created_ts)
+       VALUES (@mediaId, @width, @height, @method, @contentType, @size, @fileId, @createdTs)
+       ON CONFLICT (media_id, width, height, method) DO UPDATE SET
+         content_type = excluded.content_type, size = excluded.size, file_id = excluded.file_id, created_ts = excluded.created_ts`,
+    );
+    this.getThumbStmt = db.prepare<[string, number, number, string], ThumbnailRow>(
+      'SELECT * FROM local_media_thumbnails WHERE media_id = ? AND width = ? AND height = ? AND method = ?',
+    );
   }
 
   insert(record: MediaRecord): void {
@@ -52,4 +63,47 @@ export class MediaRepo {
       sha256: row.sha256,
     };
   }
+
+  /** Records a thumbnail's file; replaces an earlier row of that size (whose file went missing). */
+  putThumbnail(mediaId: string, record: ThumbnailRecord): void {
+    this.insertThumbStmt.run({ mediaId, ...record });
+  }
+
+  getThumbnail(mediaId: string, width: number, height: number, method: string): ThumbnailRecord | undefined {
+    const row = this.getThumbStmt.get(mediaId, width, height, method);
+    return row && thumbnailFromRow(row);
+  }
+}
+
+/** A thumbnail generated from local media (the bytes are a file named by fileId). */
+export interface ThumbnailRecord {
+  readonly width: number;
+  readonly height: number;
+  readonly method: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly fileId: string;
+  readonly createdTs: number;
+}
+
+export interface ThumbnailRow {
+  width: number;
+  height: number;
+  method: string;
+  content_type: string;
+  size: number;
+  file_id: string;
+  created_ts: number;
+}
+
+export function thumbnailFromRow(row: ThumbnailRow): ThumbnailRecord {
+  return {
+    width: row.width,
+    height: row.height,
+    method: row.method,
+    contentType: row.content_type,
+    size: row.size,
+    fileId: row.file_id,
+    createdTs: row.created_ts,
+  };
 }

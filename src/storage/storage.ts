@@ -26,6 +26,16 @@ import { FederationInboundRepo } from './federation-inbound-repo.js';
 import { FederationReadsRepo } from './federation-reads-repo.js';
 import { OpenIdTokensRepo } from './openid-tokens-repo.js';
 import { MediaRepo } from './media-repo.js';
+import { RemoteMediaRepo } from './remote-media-repo.js';
+import { ToDeviceRepo } from './to-device-repo.js';
+import { E2eKeysRepo } from './e2e-keys-repo.js';
+import { CrossSigningRepo } from './cross-signing-repo.js';
+import { DeviceListsRepo } from './device-lists-repo.js';
+import { RemoteDevicesRepo } from './remote-devices-repo.js';
+import { PushRulesRepo } from './push-rules-repo.js';
+import { PushActionsRepo } from './push-actions-repo.js';
+import { PushersRepo } from './pushers-repo.js';
+import { RelationsRepo } from './relations-repo.js';
 
 /**
  * The storage layer: one repository per aggregate over one SQLite connection. Services group
@@ -54,6 +64,8 @@ export interface Storage {
   readonly userDirectory: UserDirectoryRepo;
   readonly timeline: TimelineRepo;
   readonly roomReads: RoomReadsRepo;
+  // Event relationships (m.relates_to): /relations, /threads, bundled aggregations.
+  readonly relations: RelationsRepo;
   // Federation (services/federation): remote server keys, the outbound transaction queue.
   readonly serverKeys: ServerKeysRepo;
   readonly federationQueue: FederationQueueRepo;
@@ -66,6 +78,20 @@ export interface Storage {
   readonly openIdTokens: OpenIdTokensRepo;
   // Local media metadata (services/media.ts); the bytes are files under <data_dir>/media.
   readonly media: MediaRepo;
+  // Cached media of other servers (services/media/remote-media.ts); files under <data_dir>/remote_media.
+  readonly remoteMedia: RemoteMediaRepo;
+  // Send-to-device messages (services/to-device.ts): per-device inboxes, transaction IDs, EDUs seen.
+  readonly toDevice: ToDeviceRepo;
+  // End-to-end encryption (services/e2e): device, one-time and fallback keys; cross-signing keys and
+  // signatures; the device-list change stream; what we know of remote users' device lists.
+  readonly e2eKeys: E2eKeysRepo;
+  readonly crossSigning: CrossSigningRepo;
+  readonly deviceLists: DeviceListsRepo;
+  readonly remoteDevices: RemoteDevicesRepo;
+  // Push (services/push): users' push rules, the notifications events produced, pushers.
+  readonly pushRules: PushRulesRepo;
+  readonly pushActions: PushActionsRepo;
+  readonly pushers: PushersRepo;
   /** Runs fn in one transaction (nested calls become savepoints); rolls back if it throws. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -97,6 +123,7 @@ export function storageOn(db: Db): Storage {
     userDirectory: new UserDirectoryRepo(db),
     timeline: new TimelineRepo(db),
     roomReads: new RoomReadsRepo(db),
+    relations: new RelationsRepo(db),
     serverKeys: new ServerKeysRepo(db),
     federationQueue: new FederationQueueRepo(db),
     federationInbound: new FederationInboundRepo(db),
@@ -104,6 +131,15 @@ export function storageOn(db: Db): Storage {
     sensors: new SensorsRepo(db),
     openIdTokens: new OpenIdTokensRepo(db),
     media: new MediaRepo(db),
+    remoteMedia: new RemoteMediaRepo(db),
+    toDevice: new ToDeviceRepo(db),
+    e2eKeys: new E2eKeysRepo(db),
+    crossSigning: new CrossSigningRepo(db),
+    deviceLists: new DeviceListsRepo(db),
+    remoteDevices: new RemoteDevicesRepo(db),
+    pushRules: new PushRulesRepo(db),
+    pushActions: new PushActionsRepo(db),
+    pushers: new PushersRepo(db),
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
     close: () => db.close(),
   };

@@ -35,7 +35,7 @@ export class Cluster {
   ) {}
 
   /** `tap`: peers reach each node through a SpecTap that checks every exchange against the spec. */
-  static async start(count = 3, config: ConfigFile = {}, options: { tap?: boolean } = {}): Promise<Cluster> {
+  static async start(count = 3, config: ConfigFile = {}, options: { tap?: boolean } = { tap: process.env['LATTICE_TAP'] === '1' }): Promise<Cluster> {
     const caDir = makeTempDir('lattice-cluster-ca-');
     const ca = createTestCa(caDir);
     const nodes: ClusterNode[] = [];
@@ -90,6 +90,8 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.server?.stop()));
     await Promise.all(this.nodes.map((node) => node.tap?.close()));
+    const violations = this.nodes.flatMap((node) => node.tap?.violations ?? []);
+    if (violations.length > 0 && process.env['LATTICE_TAP'] === '1') console.error(`TAP VIOLATIONS ${violations.length}\n${violations.join('\n').slice(0, 20000)}`);
     for (const node of this.nodes) rmSync(node.dataDir, { recursive: true, force: true });
     rmSync(this.caDir, { recursive: true, force: true });
   }

@@ -12,8 +12,8 @@ export const getContentAuthed = endpoint({
   path: '/_matrix/client/v1/media/download/{serverName}/{mediaId}',
   auth: 'user',
   rateLimit: 'none',
-  async handler({ services, params }) {
-    return download(services, params);
+  async handler({ services, params, query }) {
+    return download(services, params, query, 'authenticated');
   },
 });
 
@@ -23,8 +23,8 @@ export const getContentOverrideNameAuthed = endpoint({
   path: '/_matrix/client/v1/media/download/{serverName}/{mediaId}/{fileName}',
   auth: 'user',
   rateLimit: 'none',
-  async handler({ services, params }) {
-    return download(services, params);
+  async handler({ services, params, query }) {
+    return download(services, params, query, 'authenticated');
   },
 });
 
@@ -35,7 +35,7 @@ export const getContentThumbnailAuthed = endpoint({
   auth: 'user',
   rateLimit: 'none',
   async handler({ services, params, query }) {
-    return thumbnail(services, params, query);
+    return thumbnail(services, params, query, 'authenticated');
   },
 });
 

@@ -5,7 +5,8 @@ import { download, mediaConfig, thumbnail } from './media-common.js';
 /**
  * The content repository (client-server content-repo.yaml): upload, and the legacy
  * unauthenticated downloads under /_matrix/media/v3 (the authenticated ones are in
- * authed-content-repo.ts). Remote media is not fetched: 404 M_NOT_FOUND (see services/media.ts).
+ * authed-content-repo.ts). Remote media is fetched over federation and cached unless the request
+ * says `allow_remote=false` (what servers send us, so a fetch never bounces between servers).
  */
 
 export const uploadContent = endpoint({
@@ -29,8 +30,8 @@ export const getContent = endpoint({
   aliases: ['/_matrix/media/r0/download/{serverName}/{mediaId}'],
   auth: 'none',
   rateLimit: 'none',
-  async handler({ services, params }) {
-    return download(services, params);
+  async handler({ services, params, query }) {
+    return download(services, params, query, 'legacy');
   },
 });
 
@@ -41,8 +42,8 @@ export const getContentOverrideName = endpoint({
   aliases: ['/_matrix/media/r0/download/{serverName}/{mediaId}/{fileName}'],
   auth: 'none',
   rateLimit: 'none',
-  async handler({ services, params }) {
-    return download(services, params);
+  async handler({ services, params, query }) {
+    return download(services, params, query, 'legacy');
   },
 });
 
@@ -54,7 +55,7 @@ export const getContentThumbnail = endpoint({
   auth: 'none',
   rateLimit: 'none',
   async handler({ services, params, query }) {
-    return thumbnail(services, params, query);
+    return thumbnail(services, params, query, 'legacy');
   },
 });
 

@@ -1,23 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { EndpointResponse } from '../endpoint.js';
-import { contentDisposition, isThumbnailable, servedContentType, type StoredMedia } from '../../services/media.js';
-import { notFound } from '../../services/errors.js';
+import { contentDisposition, servedContentType, thumbnailDisposition } from '../../services/media.js';
 import { endpoint } from '../define.js';
-import { dimension } from '../client/media-common.js';
+import { thumbnailRequest } from '../client/media-common.js';
 
 /**
- * Authenticated federation media (server-server content_repository.yaml): our local media, as
- * multipart/mixed with a JSON metadata part (`{}`) and the file part. Thumbnails are the
- * original bytes of raster images (no resizing library), 404 otherwise.
+ * Authenticated federation media (server-server content_repository.yaml): our local media (never
+ * what we cached of others), as multipart/mixed with a JSON metadata part (`{}`) and the file
+ * part. Thumbnails are made as for our own clients (services/media/local-thumbnails.ts).
  */
 
 const encoder = new TextEncoder();
 
-function multipart({ record, bytes }: StoredMedia): EndpointResponse {
+function multipart(contentType: string, disposition: string, bytes: Uint8Array): EndpointResponse {
   const boundary = randomBytes(16).toString('hex');
   const head = encoder.encode(
     `--${boundary}\r\nContent-Type: application/json\r\n\r\n{}\r\n` +
-      `--${boundary}\r\nContent-Type: ${servedContentType(record)}\r\nContent-Disposition: ${contentDisposition(record)}\r\n\r\n`,
+      `--${boundary}\r\nContent-Type: ${contentType}\r\nContent-Disposition: ${disposition}\r\n\r\n`,
   );
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
   const body = new Uint8Array(head.byteLength + bytes.byteLength + tail.byteLength);
@@ -34,7 +33,8 @@ export const getContent = endpoint({
   auth: 'server',
   rateLimit: 'general',
   async handler({ services, params }) {
-    return multipart(await services.media.getLocal(params['mediaId']!));
+    const { info, bytes } = await services.media.getLocal(params['mediaId']!);
+    return multipart(servedContentType(info), contentDisposition(info), bytes);
   },
 });
 
@@ -45,11 +45,8 @@ export const getContentThumbnail = endpoint({
   auth: 'server',
   rateLimit: 'general',
   async handler({ services, params, query }) {
-    dimension(query, 'width');
-    dimension(query, 'height');
-    const media = await services.media.getLocal(params['mediaId']!);
-    if (!isThumbnailable(media.record)) throw notFound('No thumbnail is available for this media');
-    return multipart(media);
+    const thumbnail = await services.media.localThumbnail(params['mediaId']!, thumbnailRequest(query));
+    return multipart(thumbnail.contentType, thumbnailDisposition(thumbnail.contentType), thumbnail.bytes);
   },
 });
 

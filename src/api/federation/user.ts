@@ -4,9 +4,12 @@ import { endpoint } from '../define.js';
 
 /**
  * Device lists and end-to-end keys of our users for other servers (server-server
- * user_devices.yaml, user_keys.yaml). Empty until Lattice has end-to-end encryption; see
- * services/federation/membership/user-keys.ts.
+ * user_devices.yaml, user_keys.yaml); see services/federation/membership/user-keys.ts.
  */
+
+/** Users per query or claim, and devices per user: far above any real room's needs. */
+const MAX_USERS = 10_000;
+const MAX_DEVICES = 1_000;
 
 export const getUserDevices = endpoint({
   id: 'getUserDevices',
@@ -25,7 +28,7 @@ export const queryUserEncryptionKeys = endpoint({
   path: '/_matrix/federation/v1/user/keys/query',
   auth: 'server',
   rateLimit: 'none',
-  body: Type.Object({ device_keys: Type.Record(Type.String(), Type.Array(Type.String())) }),
+  body: Type.Object({ device_keys: Type.Record(Type.String(), Type.Array(Type.String(), { maxItems: MAX_DEVICES }), { maxProperties: MAX_USERS }) }),
   async handler({ services, body }) {
     return ok(services.federationMembership.userKeys.query(body.device_keys));
   },
@@ -37,9 +40,11 @@ export const claimUserEncryptionKeys = endpoint({
   path: '/_matrix/federation/v1/user/keys/claim',
   auth: 'server',
   rateLimit: 'none',
-  body: Type.Object({ one_time_keys: Type.Record(Type.String(), Type.Record(Type.String(), Type.String())) }),
-  async handler({ services }) {
-    return ok(services.federationMembership.userKeys.claim());
+  body: Type.Object({
+    one_time_keys: Type.Record(Type.String(), Type.Record(Type.String(), Type.String(), { maxProperties: MAX_DEVICES }), { maxProperties: MAX_USERS }),
+  }),
+  async handler({ services, body }) {
+    return ok(services.federationMembership.userKeys.claim(body.one_time_keys));
   },
 });
 

@@ -14,11 +14,21 @@ import type { Notifier } from '../notifier.js';
  * a row in the presence table with the next presence stream position; activity alone is
  * written at most once a minute (LAST_ACTIVE_GRANULARITY), as in Synapse, so a busy user does
  * not cost a commit per request.
+ *
+ * Those timers are for our users only. A user of another server keeps what their server last
+ * told us, across restarts too, with one exception (Synapse's FEDERATION_TIMEOUT): no update
+ * for 30 minutes and they are marked offline, their server presumably gone. In turn our users
+ * who are not offline are announced again every 25 minutes even when nothing changed
+ * (FEDERATION_PING_INTERVAL), so other servers applying that rule do not time them out.
  */
 
 const IDLE_AFTER_MS = 5 * 60_000;
 const SYNC_ONLINE_TIMEOUT_MS = 30_000;
 const LAST_ACTIVE_GRANULARITY_MS = 60_000;
+/** A remote user not updated for this long is offline (Synapse's FEDERATION_TIMEOUT). */
+export const FEDERATION_TIMEOUT_MS = 30 * 60_000;
+/** Our online users are announced to other servers at least this often (FEDERATION_PING_INTERVAL). */
+export const FEDERATION_PING_INTERVAL_MS = 25 * 60_000;
 const TIMER_INTERVAL_MS = 5_000;
 const MAX_STATUS_MSG_CHARS = 1024;
 
@@ -27,6 +37,8 @@ interface Liveness {
   syncing: number;
   /** When the last of them ended (clock ms). */
   lastSyncEnd: number;
+  /** When other servers were last told of this user's presence (clock ms). */
+  lastAnnounced: number;
 }
 
 /** Told of each presence change of a local user (federation passes it on as m.presence). */
@@ -41,7 +53,10 @@ export interface RemotePresence {
 }
 
 export class PresenceService {
+  /** Our users who are not offline, with their timers. */
   private readonly live = new Map<string, Liveness>();
+  /** Users of other servers who are not offline: when their server last told us (clock ms). */
+  private readonly remoteUpdated = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly localListeners: PresenceListener[] = [];
 
@@ -51,9 +66,14 @@ export class PresenceService {
     private readonly notifier: Notifier,
     private readonly log: Logger,
   ) {
-    // Users left online by the previous run get their timers back (as if they had just synced).
+    // Our users left online by the previous run get their timers back (as if they had just
+    // synced). Remote users keep what their server said; the 30-minute rule counts from now,
+    // as their server may have told us just before we stopped.
     const now = clock.now();
-    for (const p of storage.presence.notOffline()) this.live.set(p.userId, { syncing: 0, lastSyncEnd: now });
+    for (const p of storage.presence.notOffline()) {
+      if (storage.accounts.get(p.userId)) this.live.set(p.userId, { syncing: 0, lastSyncEnd: now, lastAnnounced: now });
+      else this.remoteUpdated.set(p.userId, now);
+    }
     this.timer = setInterval(() => this.tick(), TIMER_INTERVAL_MS);
     this.timer.unref();
   }
@@ -74,7 +94,7 @@ export class PresenceService {
       lastActiveTs: state === 'online' ? now : (current?.lastActiveTs ?? now),
       currentlyActive: state === 'online',
     });
-    if (state !== 'offline' && !this.live.has(userId)) this.live.set(userId, { syncing: 0, lastSyncEnd: now });
+    if (state !== 'offline' && !this.live.has(userId)) this.live.set(userId, { syncing: 0, lastSyncEnd: now, lastAnnounced: now });
   }
 
   /** GET /presence/{userId}/status: for oneself and users sharing a room. */
@@ -105,7 +125,7 @@ export class PresenceService {
    */
   syncStarted(userId: string, setPresence: PresenceState | undefined): () => void {
     if (setPresence === 'offline') return () => {};
-    const live = this.live.get(userId) ?? { syncing: 0, lastSyncEnd: 0 };
+    const live = this.live.get(userId) ?? { syncing: 0, lastSyncEnd: 0, lastAnnounced: this.clock.now() };
     live.syncing++;
     this.live.set(userId, live);
     const current = this.storage.presence.get(userId);
@@ -132,10 +152,10 @@ export class PresenceService {
     const now = this.clock.now();
     if (current?.state === 'online' && current.currentlyActive && now - current.lastActiveTs < LAST_ACTIVE_GRANULARITY_MS) return;
     this.write(userId, { state: 'online', statusMsg: current?.statusMsg ?? null, lastActiveTs: now, currentlyActive: true });
-    if (!this.live.has(userId)) this.live.set(userId, { syncing: 0, lastSyncEnd: now });
+    if (!this.live.has(userId)) this.live.set(userId, { syncing: 0, lastSyncEnd: now, lastAnnounced: now });
   }
 
-  /** Applies the idle and offline timers; runs every few seconds. */
+  /** Applies the idle and offline timers, and the federation rules; runs every few seconds. */
   tick(): void {
     const now = this.clock.now();
     try {
@@ -152,6 +172,17 @@ export class PresenceService {
           this.write(userId, { state: 'unavailable', statusMsg: p.statusMsg, lastActiveTs: p.lastActiveTs, currentlyActive: false });
         } else if (p.state === 'online' && p.currentlyActive && now - p.lastActiveTs > LAST_ACTIVE_GRANULARITY_MS) {
           this.write(userId, { ...p, currentlyActive: false });
+        } else if (now - live.lastAnnounced > FEDERATION_PING_INTERVAL_MS) {
+          live.lastAnnounced = now;
+          this.announce(userId);
+        }
+      }
+      for (const [userId, updated] of this.remoteUpdated) {
+        const p = this.storage.presence.get(userId);
+        if (!p || p.state === 'offline') this.remoteUpdated.delete(userId);
+        else if (now - updated > FEDERATION_TIMEOUT_MS) {
+          this.write(userId, { state: 'offline', statusMsg: p.statusMsg, lastActiveTs: p.lastActiveTs, currentlyActive: false }, true);
+          this.remoteUpdated.delete(userId);
         }
       }
     } catch (err) {
@@ -161,12 +192,16 @@ export class PresenceService {
 
   /**
    * Presence of a user of another server (an m.presence EDU; federation checked the user belongs
-   * to the sending server). No timers run for them: their server tells us when it changes.
+   * to the sending server). No local timers run for them: their server tells us when it
+   * changes, and `tick` only applies the 30-minute silence rule.
    */
   setRemote(userId: string, p: RemotePresence): void {
     const statusMsg = p.statusMsg === null ? null : p.statusMsg.slice(0, MAX_STATUS_MSG_CHARS);
-    const lastActiveTs = this.clock.now() - Math.max(0, p.lastActiveAgo);
+    const now = this.clock.now();
+    const lastActiveTs = now - Math.max(0, p.lastActiveAgo);
     this.write(userId, { state: p.state, statusMsg, lastActiveTs, currentlyActive: p.currentlyActive }, true);
+    if (p.state === 'offline') this.remoteUpdated.delete(userId);
+    else this.remoteUpdated.set(userId, now);
   }
 
   /** Subscribes to presence changes of local users (after they are stored). */
@@ -183,7 +218,15 @@ export class PresenceService {
     // Everyone who shares a room with the user sees it: those rooms' syncs and the user's own.
     this.notifier.notify({ userIds: [userId], stream: 'presence', position });
     for (const roomId of this.storage.memberships.roomsOfUser(userId, 'join')) this.notifier.notify({ roomId, stream: 'presence', position });
-    if (!remote) for (const listener of this.localListeners) listener(userId);
+    if (remote) return;
+    const live = this.live.get(userId);
+    if (live) live.lastAnnounced = this.clock.now();
+    this.announce(userId);
+  }
+
+  /** Tells the listeners (federation) of a local user's presence as stored. */
+  private announce(userId: string): void {
+    for (const listener of this.localListeners) listener(userId);
   }
 
   /** Stops the timers (shutdown). */

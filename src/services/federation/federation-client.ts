@@ -28,6 +28,46 @@ export interface FederationClient {
   close(): Promise<void>;
 }
 
+/** A GET whose answer is a file (media), not JSON. */
+export interface FederationFileRequest {
+  /** Percent-encoded path, e.g. `/_matrix/federation/v1/media/download/abc`. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | readonly string[]>>;
+  /** Largest body accepted; a larger one fails with FederationResponseTooLargeError. */
+  readonly maxBytes: number;
+  /** How long the response headers may take (the remote may wait for an upload first). */
+  readonly headersTimeoutMs?: number;
+  /** The whole exchange, body included. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface FederationFileResponse {
+  readonly status: number;
+  /** Lower-case header names; a repeated header keeps its first value. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+}
+
+/**
+ * Files over federation (remote media). Kept apart from FederationClient so the JSON callers and
+ * their test doubles need not know about it; the HTTP client implements both.
+ */
+export interface FederationFileClient {
+  /**
+   * A signed (X-Matrix) GET to a server name, with discovery, TLS and the SSRF guard as for
+   * `request`. Every status is returned as it came (the caller decides about 404s and fallbacks);
+   * only transport failures, timeouts and oversized bodies throw.
+   */
+  getFile(destination: string, request: FederationFileRequest): Promise<FederationFileResponse>;
+  /**
+   * An unsigned GET of an https URL that `destination` pointed us to (the `Location` of a media
+   * answer). The URL's host passes the SSRF guard unless it is an address `destination` itself
+   * resolves to through an operator's override.
+   */
+  getRedirect(destination: string, url: string, request: Omit<FederationFileRequest, 'path' | 'query'>): Promise<FederationFileResponse>;
+}
+
 export class FederationRequestError extends Error {
   override name = 'FederationRequestError';
   constructor(
@@ -72,9 +112,20 @@ export class FederationBadResponseError extends FederationRequestError {
   override name = 'FederationBadResponseError';
 }
 
+/** The body (or its declared Content-Length) is over the request's limit. */
+export class FederationResponseTooLargeError extends FederationBadResponseError {
+  override name = 'FederationResponseTooLargeError';
+}
+
 /** Stand-in when a homeserver is built without a transport (unit tests of services). */
-export const noFederationClient: FederationClient = {
+export const noFederationClient: FederationClient & FederationFileClient = {
   async request(destination) {
+    throw new DestinationUnreachableError(destination, 'no federation client is configured');
+  },
+  async getFile(destination) {
+    throw new DestinationUnreachableError(destination, 'no federation client is configured');
+  },
+  async getRedirect(destination) {
     throw new DestinationUnreachableError(destination, 'no federation client is configured');
   },
   async close() {},

@@ -5,6 +5,8 @@ import type { ReceiptsService } from '../ephemeral/receipts.js';
 import type { TypingService } from '../ephemeral/typing.js';
 import type { Logger } from '../logger.js';
 import type { RoomServices } from '../rooms/index.js';
+import type { ToDeviceService } from '../to-device.js';
+import type { InboundDeviceLists } from '../e2e/remote-device-lists.js';
 import type { FederationServices } from './federation-services.js';
 import { AuthFetcher } from './inbound/fetch-auth.js';
 import { PrevFetcher } from './inbound/fetch-prev.js';
@@ -56,6 +58,8 @@ export interface FederationEventDeps {
   readonly typing: TypingService;
   readonly receipts: ReceiptsService;
   readonly presence: PresenceService;
+  readonly toDevice: ToDeviceService;
+  readonly deviceLists: InboundDeviceLists;
 }
 
 export function createFederationEventServices(deps: FederationEventDeps): FederationEventServices {
@@ -81,6 +85,8 @@ export function createFederationEventServices(deps: FederationEventDeps): Federa
     typing: deps.typing,
     receipts: deps.receipts,
     presence: deps.presence,
+    toDevice: deps.toDevice,
+    deviceLists: deps.deviceLists,
   });
   const transactions = new TransactionHandler(serverName, storage, rooms, roomServers, pipeline, acl, eduContext, clock, log);
 

@@ -10,6 +10,7 @@ import type { Notifier } from '../notifier.js';
 import type { CurrentStateWriter } from './current-state.js';
 import type { EventLoader, LoadedEvent } from './event-loader.js';
 import { redactionApplies } from './redaction-rules.js';
+import { indexRelation } from './relations-index.js';
 import type { StateGroupWriter } from './state-groups.js';
 import type { StateReader } from './state-reader.js';
 
@@ -88,8 +89,12 @@ export class MissingEventsError extends Error {
 /** Told of every event accepted into a room, after its commit (federation sends ours on). */
 export type AcceptedListener = (outcome: PersistOutcome) => void;
 
+/** Told of each event accepted into the timeline (not backfilled), inside its transaction (push counts). */
+export type TimelineHook = (event: RoomEvent, version: RoomVersion, streamOrdering: number) => void;
+
 export class EventPersister {
   private readonly acceptedListeners: AcceptedListener[] = [];
+  private readonly timelineHooks: TimelineHook[] = [];
 
   constructor(
     private readonly storage: Storage,
@@ -166,7 +171,9 @@ export class EventPersister {
 
     if (!input.backfilled) this.current.advance(event, version, afterGroup!, before.group === room.currentStateGroup, Boolean(input.local));
     if (memberUserId !== undefined) this.recordMembership(event, streamOrdering);
+    indexRelation(this.storage, event, streamOrdering);
     this.applyRedactions(event, version, Boolean(input.local));
+    if (!input.backfilled) for (const hook of this.timelineHooks) hook(event, version, streamOrdering);
     return { ...result, status: 'accepted' };
   }
 
@@ -222,6 +229,11 @@ export class EventPersister {
   /** Subscribes to accepted events (called from `announce`, after the commit). */
   onAccepted(listener: AcceptedListener): void {
     this.acceptedListeners.push(listener);
+  }
+
+  /** Registers a hook run in the transaction of each event accepted into the timeline. */
+  onTimelineEvent(hook: TimelineHook): void {
+    this.timelineHooks.push(hook);
   }
 
   /** The room's record, created with the first event we hear of it (its create event, or a join's). */
@@ -361,6 +373,8 @@ export class EventPersister {
       const target = this.events.roomEvent(event.redacts);
       if (target && redactionApplies(version, event, target, this.state.currentLookup(event.room_id))) {
         this.storage.events.setRedactedBy(target.event_id, event.event_id);
+        // Redacted content declares no relation any more.
+        this.storage.relations.remove(target.event_id);
       }
     }
     // Locally created events have fresh IDs nothing can have redacted yet.
@@ -369,6 +383,7 @@ export class EventPersister {
       const redaction = this.events.acceptedRoomEvent(redactionId);
       if (redaction && redactionApplies(version, redaction, event, this.state.currentLookup(event.room_id))) {
         this.storage.events.setRedactedBy(event.event_id, redactionId);
+        this.storage.relations.remove(event.event_id);
         break;
       }
     }

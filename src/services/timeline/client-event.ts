@@ -5,6 +5,7 @@ import type { Storage } from '../../storage/storage.js';
 import type { TimelineEvent } from '../../storage/timeline-repo.js';
 import type { Clock } from '../clock.js';
 import { projectFields } from '../sync/filter.js';
+import { BundledAggregations } from './aggregations.js';
 
 /**
  * Events as clients receive them (spec "Client Event"): the PDU's client-visible keys, the
@@ -29,6 +30,8 @@ export interface SerializeOptions {
   readonly eventFields?: readonly string[] | undefined;
   /** /sync leaves room_id out (it is the key the event sits under). */
   readonly omitRoomId?: boolean;
+  /** unsigned["m.relations"] (aggregations.ts); default true. Never part of the cached base. */
+  readonly bundleAggregations?: boolean;
 }
 
 /** PDU keys clients see (the rest — hashes, signatures, auth/prev events, depth — are federation's). */
@@ -38,11 +41,14 @@ const MAX_CACHED = 20_000;
 export class ClientEventSerializer {
   private readonly cache = new Map<string, JsonObject>();
   private readonly versions = new Map<string, RoomVersion | undefined>();
+  private readonly aggregations: BundledAggregations;
 
   constructor(
     private readonly storage: Storage,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.aggregations = new BundledAggregations(storage);
+  }
 
   /** Serialises events in order; loads redactions and replaced state events in one query each. */
   serialize(events: readonly TimelineEvent[], options: SerializeOptions = {}): JsonObject[] {
@@ -53,10 +59,24 @@ export class ClientEventSerializer {
       if (e.replacesState !== null) related.add(e.replacesState);
     }
     const loaded = related.size > 0 ? this.storage.timeline.getStateEvents([...related]) : new Map<string, TimelineEvent>();
-    return events.map((e) => this.one(e, loaded, options));
+    const bundles = this.bundles(events, loaded, options);
+    return events.map((e) => this.one(e, loaded, options, bundles?.get(e.eventId)));
   }
 
-  private one(e: TimelineEvent, related: ReadonlyMap<string, TimelineEvent>, options: SerializeOptions): JsonObject {
+  /** Bundled aggregations for the page: requester-dependent and ever-changing, so never cached. */
+  private bundles(events: readonly TimelineEvent[], loaded: ReadonlyMap<string, TimelineEvent>, options: SerializeOptions): Map<string, JsonObject> | undefined {
+    if (options.format === 'federation' || options.bundleAggregations === false) return undefined;
+    const page = events.map((event) => {
+      const content = this.base(event, loaded)['content'];
+      return { event, content: isJsonObject(content) ? content : {} };
+    });
+    const nested = { ...options, eventFields: undefined };
+    return this.aggregations.forPage(page, options.viewer?.userId, (related, bundle) =>
+      this.serialize(related, { ...nested, bundleAggregations: bundle }),
+    );
+  }
+
+  private one(e: TimelineEvent, related: ReadonlyMap<string, TimelineEvent>, options: SerializeOptions, bundle?: JsonObject): JsonObject {
     if (options.format === 'federation') return JSON.parse(e.json) as JsonObject;
     const base = this.base(e, related);
     const out: JsonObject = { ...base };
@@ -67,6 +87,7 @@ export class ClientEventSerializer {
     if (viewer && e.txnId !== null && e.sender === viewer.userId && e.senderDeviceId === viewer.deviceId) {
       unsigned['transaction_id'] = e.txnId;
     }
+    if (bundle) unsigned['m.relations'] = bundle;
     out['unsigned'] = unsigned;
     return options.eventFields ? projectFields(out, options.eventFields) : out;
   }

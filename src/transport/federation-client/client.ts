@@ -11,8 +11,12 @@ import {
   FederationBadResponseError,
   FederationHttpError,
   FederationRequestError,
+  FederationResponseTooLargeError,
   FederationTimeoutError,
   type FederationClient,
+  type FederationFileClient,
+  type FederationFileRequest,
+  type FederationFileResponse,
   type FederationRequest,
 } from '../../services/federation/federation-client.js';
 import type { Logger } from '../../services/logger.js';
@@ -51,7 +55,7 @@ const WELL_KNOWN_TIMEOUT_MS = 10_000;
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
-export class HttpFederationClient implements FederationClient {
+export class HttpFederationClient implements FederationClient, FederationFileClient {
   readonly resolver: ServerResolver;
   private readonly agent: Agent;
   private readonly guard: IpGuard;
@@ -90,13 +94,7 @@ export class HttpFederationClient implements FederationClient {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
 
-    let resolved: ResolvedServer;
-    try {
-      resolved = await this.resolver.resolve(destination);
-    } catch (err) {
-      if (err instanceof ServerNameError) throw new DestinationUnreachableError(destination, err.message);
-      throw new DestinationUnreachableError(destination, `discovery failed: ${(err as Error).message}`, { cause: err });
-    }
+    const resolved = await this.resolve(destination);
     const response = await this.exchange(destination, resolved, {
       method: req.method,
       pathAndQuery,
@@ -108,8 +106,78 @@ export class HttpFederationClient implements FederationClient {
     return this.decode(destination, response);
   }
 
+  async getFile(destination: string, req: FederationFileRequest): Promise<FederationFileResponse> {
+    const pathAndQuery = req.path + queryString(req.query);
+    const headers = { accept: '*/*', 'user-agent': 'Lattice', authorization: this.authorization('GET', pathAndQuery, destination, undefined) };
+    const { signal, timeout } = this.deadline(req);
+    const resolved = await this.resolve(destination);
+    const response = await this.exchange(destination, resolved, fileExchange(pathAndQuery, headers, signal, req), timeout);
+    return fileResponse(response);
+  }
+
+  async getRedirect(destination: string, location: string, req: Omit<FederationFileRequest, 'path' | 'query'>): Promise<FederationFileResponse> {
+    let url: URL;
+    try {
+      url = new URL(location);
+    } catch {
+      throw new FederationBadResponseError(destination, 'redirect to something that is not a URL');
+    }
+    // Plain http would let anyone on the path swap the file; credentials in a URL are a trick.
+    if (url.protocol !== 'https:' || url.username !== '' || url.password !== '') {
+      throw new FederationBadResponseError(destination, `redirect to ${url.protocol}//${url.host} refused: only https is followed`);
+    }
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = url.port === '' ? 443 : Number(url.port);
+    const { signal, timeout } = this.deadline(req);
+    const addresses = await this.addressesOf(host).catch((err: unknown) => {
+      throw new DestinationUnreachableError(destination, `redirect host ${host}: ${(err as Error).message}`, { cause: err });
+    });
+    const own = await this.overrideAddresses(destination);
+    const allowed = addresses.filter((address) => this.guard.allows(address) || own.has(address));
+    if (allowed.length === 0) {
+      if (addresses.length > 0) throw new DestinationBlockedError(destination, `redirect to ${url.host} is in a blacklisted IP range`);
+      throw new DestinationUnreachableError(destination, `redirect host ${host} has no address`);
+    }
+    const resolved: ResolvedServer = { hostHeader: url.host, targets: allowed.map((address) => ({ host: address, port })), trusted: true };
+    const response = await this.exchange(destination, resolved, fileExchange(url.pathname + url.search, { accept: '*/*', 'user-agent': 'Lattice' }, signal, req), timeout);
+    return fileResponse(response);
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  private async resolve(destination: string): Promise<ResolvedServer> {
+    try {
+      return await this.resolver.resolve(destination);
+    } catch (err) {
+      if (err instanceof ServerNameError) throw new DestinationUnreachableError(destination, err.message);
+      throw new DestinationUnreachableError(destination, `discovery failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The overall deadline of a file request, joined with the caller's signal. */
+  private deadline(req: { readonly timeoutMs?: number; readonly signal?: AbortSignal }): { signal: AbortSignal; timeout: AbortSignal } {
+    const timeout = AbortSignal.timeout(req.timeoutMs ?? this.options.config.clientTimeoutMs);
+    return { timeout, signal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout };
+  }
+
+  private async addressesOf(host: string): Promise<readonly string[]> {
+    return isIP(host) ? [host] : this.dns.lookup(host);
+  }
+
+  /**
+   * The addresses an operator's override sends `destination` to: a redirect back to the server we
+   * asked is as trusted as the server itself, even on a private or loopback address.
+   */
+  private async overrideAddresses(destination: string): Promise<ReadonlySet<string>> {
+    const resolved = await this.resolve(destination).catch(() => undefined);
+    if (!resolved?.trusted) return new Set();
+    const out = new Set<string>();
+    for (const { host } of resolved.targets) {
+      for (const address of await this.addressesOf(host).catch(() => [])) out.add(address);
+    }
+    return out;
   }
 
   /** The X-Matrix header for one request: {method, uri, origin, destination, content} signed with our key. */
@@ -170,7 +238,7 @@ export class HttpFederationClient implements FederationClient {
 
   private translate(destination: string, err: unknown, timeout: AbortSignal): FederationRequestError {
     if (err instanceof FederationRequestError) return err;
-    if (err instanceof ResponseTooLargeError) return new FederationBadResponseError(destination, err.message);
+    if (err instanceof ResponseTooLargeError) return new FederationResponseTooLargeError(destination, err.message);
     const code = errorCode(err);
     if (timeout.aborted || TIMEOUT_ERRORS.has(code)) return new FederationTimeoutError(destination, 'request timed out', { cause: err });
     const message = err instanceof Error ? err.message : String(err);
@@ -219,6 +287,32 @@ function errorCode(err: unknown): string {
   // undici wraps socket errors; the system error is the cause.
   const cause = (err as { cause?: unknown }).cause;
   return cause !== undefined && cause !== err ? errorCode(cause) : '';
+}
+
+function fileExchange(
+  pathAndQuery: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  req: Omit<FederationFileRequest, 'path' | 'query'>,
+): Parameters<typeof httpsRequest>[2] {
+  return {
+    method: 'GET',
+    pathAndQuery,
+    headers,
+    body: undefined,
+    signal,
+    maxResponseBytes: req.maxBytes,
+    ...(req.headersTimeoutMs !== undefined ? { headersTimeoutMs: req.headersTimeoutMs } : {}),
+  };
+}
+
+function fileResponse(response: HttpsResponse): FederationFileResponse {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name.toLowerCase()] = first;
+  }
+  return { status: response.status, headers, body: response.body };
 }
 
 function queryString(query: FederationRequest['query']): string {

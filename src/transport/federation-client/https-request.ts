@@ -23,6 +23,8 @@ export interface HttpsExchange {
   readonly body: string | undefined;
   readonly signal: AbortSignal;
   readonly maxResponseBytes: number;
+  /** Overrides the agent's headers timeout for this exchange (media: the remote may wait for an upload). */
+  readonly headersTimeoutMs?: number;
 }
 
 export interface HttpsResponse {
@@ -43,6 +45,7 @@ export async function httpsRequest(dispatcher: Dispatcher, target: HttpsTarget, 
     headers: { ...exchange.headers, host: target.hostHeader },
     body: exchange.body,
     signal: exchange.signal,
+    ...(exchange.headersTimeoutMs !== undefined ? { headersTimeout: exchange.headersTimeoutMs } : {}),
   });
   const declared = Number(response.headers['content-length']);
   if (Number.isFinite(declared) && declared > exchange.maxResponseBytes) {

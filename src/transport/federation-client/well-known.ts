@@ -4,16 +4,20 @@ import type { Clock } from '../../services/clock.js';
 
 /**
  * `/.well-known/matrix/server` lookups with the spec's caching rules: respect Cache-Control,
- * 24 hours when the response says nothing, never more than 48 hours, and failures (no file,
- * bad JSON, no valid m.server, network errors) remembered for an hour so discovery falls
- * through to SRV without asking again on every request. Like Synapse we also keep a result for
- * at least five minutes whatever max-age says, so a `no-store` peer cannot make us fetch per
- * request. Redirects are followed (https only, at most five, no loops).
+ * 24 hours when the response says nothing, never more than 48 hours. Like Synapse we also keep
+ * a result for at least five minutes whatever max-age says, so a `no-store` peer cannot make us
+ * fetch per request. Failures (no file, bad JSON, no valid m.server, network errors) are
+ * remembered so discovery falls through to SRV without asking again on every request: two
+ * minutes after the first (Synapse's period for a host that recently had a valid file, so a
+ * blip is short), doubling with each failure in a row up to an hour (Synapse's period for a
+ * host without one); a success starts the count again. Redirects are followed (https only, at
+ * most five, no loops).
  */
 
 export const WELL_KNOWN_DEFAULT_CACHE_MS = 24 * 60 * 60 * 1000;
 export const WELL_KNOWN_MAX_CACHE_MS = 48 * 60 * 60 * 1000;
 export const WELL_KNOWN_MIN_CACHE_MS = 5 * 60 * 1000;
+export const WELL_KNOWN_FIRST_ERROR_CACHE_MS = 2 * 60 * 1000;
 export const WELL_KNOWN_ERROR_CACHE_MS = 60 * 60 * 1000;
 const MAX_REDIRECTS = 5;
 
@@ -30,6 +34,8 @@ interface CacheEntry {
   /** The delegated server name, or undefined when the lookup failed. */
   readonly delegated: string | undefined;
   readonly expiresTs: number;
+  /** Failed lookups in a row (0 after a success). */
+  readonly failures: number;
 }
 
 export class WellKnownResolver {
@@ -57,7 +63,7 @@ export class WellKnownResolver {
 
   private async lookup(hostname: string): Promise<string | undefined> {
     let delegated: string | undefined;
-    let cacheMs = WELL_KNOWN_ERROR_CACHE_MS;
+    let cacheMs: number | undefined;
     try {
       const response = await this.fetchFollowingRedirects(hostname);
       if (response.status === 200) {
@@ -67,8 +73,9 @@ export class WellKnownResolver {
     } catch {
       // Unreachable or refused: fall through to SRV, and remember that for a while.
     }
+    const failures = delegated === undefined ? (this.cache.get(hostname)?.failures ?? 0) + 1 : 0;
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hostname, { delegated, expiresTs: this.clock.now() + cacheMs });
+    this.cache.set(hostname, { delegated, expiresTs: this.clock.now() + (cacheMs ?? failureCachePeriod(failures)), failures });
     return delegated;
   }
 
@@ -106,6 +113,12 @@ export function parseWellKnown(body: Uint8Array): string | undefined {
   if (!isJsonObject(parsed)) return undefined;
   const server = parsed['m.server'];
   return typeof server === 'string' && isValidServerName(server) ? server : undefined;
+}
+
+/** How long to remember that the lookup failed `failures` times in a row (≥ 1). */
+export function failureCachePeriod(failures: number): number {
+  const doubled = WELL_KNOWN_FIRST_ERROR_CACHE_MS * 2 ** Math.min(Math.max(0, failures - 1), 16);
+  return Math.min(WELL_KNOWN_ERROR_CACHE_MS, doubled);
 }
 
 /** How long to keep a valid response, from its Cache-Control header. */

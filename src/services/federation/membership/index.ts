@@ -35,7 +35,7 @@ export interface FederationMembership {
   readonly clientSpaces: ClientSpaceHierarchy;
   readonly openId: OpenIdTokens;
   readonly thirdPartyInvites: ThirdPartyInvites;
-  /** Device lists and E2EE keys of our users (empty until end-to-end encryption exists). */
+  /** Device lists and end-to-end keys of our users, as other servers ask for them. */
   readonly userKeys: UserKeys;
   /** History before the start of what we hold of a room, for /messages. */
   readonly backfill: HistoryBackfill;

@@ -5,6 +5,8 @@ import type { PresenceService } from '../../../ephemeral/presence.js';
 import type { ReceiptsService } from '../../../ephemeral/receipts.js';
 import type { TypingService } from '../../../ephemeral/typing.js';
 import type { Logger } from '../../../logger.js';
+import type { ToDeviceService } from '../../../to-device.js';
+import type { InboundDeviceLists } from '../../../e2e/remote-device-lists.js';
 import { serverOfUserId } from '../../../user-ids.js';
 import type { ServerAclChecker } from '../server-acl.js';
 
@@ -23,6 +25,10 @@ export interface EduContext {
   readonly typing: TypingService;
   readonly receipts: ReceiptsService;
   readonly presence: PresenceService;
+  /** Delivers m.direct_to_device into our users' device inboxes. */
+  readonly toDevice: ToDeviceService;
+  /** Keeps m.device_list_update and m.signing_key_update for end-to-end encryption. */
+  readonly deviceLists: InboundDeviceLists;
 }
 
 /** Handles one EDU's content; throws nothing for anything the content holds. */
