@@ -32,7 +32,7 @@ async function addChild(roomId: string, child: string, content: Record<string, u
 }
 
 beforeAll(async () => {
-  cluster = await Cluster.start(2, {}, { tap: true });
+  cluster = await Cluster.start(2);
   [alice, bob] = await Promise.all([cluster.user(0, 'alice'), cluster.user(1, 'bob')]);
   space = await alice.createRoomOk({ preset: 'public_chat', name: 'The Space', creation_content: { type: 'm.space' } });
   publicRoom = await alice.createRoomOk({ preset: 'public_chat', name: 'Lobby' });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CS } from '../support/client.js';
 import { enc, type RoomClient } from '../rooms/helpers.js';
+import { TestDevice } from '../e2ee/e2ee-support.js';
 import { Cluster, waitFor, waitForMembership, waitForMessage } from './support/cluster.js';
 
 let cluster: Cluster;
@@ -15,7 +16,7 @@ let carol: RoomClient; // hs3.test
 let dave: RoomClient; // hs2.test
 
 beforeAll(async () => {
-  cluster = await Cluster.start(3, {}, { tap: true });
+  cluster = await Cluster.start(3);
   [alice, bob, carol, dave] = await Promise.all([cluster.user(0, 'alice'), cluster.user(1, 'bob'), cluster.user(2, 'carol'), cluster.user(1, 'dave')]);
 }, 60_000);
 
@@ -26,7 +27,7 @@ function taps() {
 }
 
 describe('federation on the wire matches the spec', () => {
-  it('a day in the life of three servers: joins, chat, EDUs, invites, knocks, kicks, bans, queries, backfill', async () => {
+  it('a day in the life of three servers: joins, chat, EDUs, invites, knocks, kicks, bans, queries, backfill, keys, media', async () => {
     // History before anyone else joins, so the joiners backfill it.
     const roomId = await alice.createRoomOk({ preset: 'public_chat', visibility: 'public', room_version: '12', room_alias_name: 'wire', name: 'Wire' });
     for (let i = 0; i < 15; i++) await alice.sendOk(roomId, `before ${i}`);
@@ -85,6 +86,31 @@ describe('federation on the wire matches the spec', () => {
     expect((rooms.body.chunk as { room_id: string }[]).map((r) => r.room_id)).toContain(roomId);
     expect((await bob.request('POST', `${CS}/publicRooms?server=hs1.test`, { limit: 5, filter: { generic_search_term: 'wire' } })).status).toBe(200);
 
+    // End-to-end keys of a remote user (user/keys/query, user/keys/claim), a to-device message,
+    // and remote media (authenticated federation media, multipart).
+    const carolDevice = new TestDevice(carol.userId, carol.session.deviceId);
+    const upload = await carol.request('POST', `${CS}/keys/upload`, { device_keys: carolDevice.deviceKeys(), one_time_keys: carolDevice.oneTimeKeys(2) });
+    expect(upload.status, JSON.stringify(upload.body)).toBe(200);
+    const queried = await bob.request('POST', `${CS}/keys/query`, { device_keys: { [carol.userId]: [] } });
+    expect(Object.keys(queried.body.device_keys[carol.userId] ?? {})).toEqual([carol.session.deviceId]);
+    const claimed = await bob.request('POST', `${CS}/keys/claim`, { one_time_keys: { [carol.userId]: { [carol.session.deviceId]: 'signed_curve25519' } } });
+    expect(Object.keys(claimed.body.one_time_keys[carol.userId]?.[carol.session.deviceId] ?? {})).toHaveLength(1);
+    const sent = await bob.request('PUT', `${CS}/sendToDevice/m.wire.test/${Date.now()}`, { messages: { [carol.userId]: { '*': { hello: 'carol' } } } });
+    expect(sent.status).toBe(200);
+    await waitFor('the to-device message at carol', async () => {
+      const res = await carol.request('GET', `${CS}/sync?timeout=500`);
+      return (res.body.to_device?.events as { type: string }[] | undefined)?.some((e) => e.type === 'm.wire.test') ? true : undefined;
+    });
+    const media = await alice.client.request('POST', '/_matrix/media/v3/upload?filename=wire.txt', {
+      token: alice.session.accessToken,
+      raw: 'over the wire',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(media.status).toBe(200);
+    const mediaId = (media.body.content_uri as string).split('/').pop()!;
+    const download = await bob.request('GET', `/_matrix/client/v1/media/download/hs1.test/${mediaId}`);
+    expect(download.status).toBe(200);
+
     // What went over the wire.
     const exchanges = taps().flatMap((t) => t.exchanges);
     const seen = new Set(exchanges.map((e) => e.operationId));
@@ -103,6 +129,9 @@ describe('federation on the wire matches the spec', () => {
       'queryProfile',
       'getPublicRooms',
       'queryPublicRooms',
+      'queryUserEncryptionKeys',
+      'claimUserEncryptionKeys',
+      'getContent',
     ]) {
       expect(seen, `no ${op} exchange was seen`).toContain(op);
     }

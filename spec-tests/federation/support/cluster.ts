@@ -11,7 +11,9 @@ import { createTestCa, type TestCa } from './test-ca.js';
 
 /**
  * Three (or more) real Lattice instances federating over HTTPS on 127.0.0.1, .2, .3, with
- * certificates from a CA made for the run, for the multi-server scenarios. Servers can be
+ * certificates from a CA made for the run, for the multi-server scenarios. Each server is
+ * reached through a spec tap (spec-tap.ts), so every scenario also checks its federation traffic
+ * against the spec's server-server definitions. Servers can be
  * stopped and started again on the same data dir and port (partitions), and the helpers wait
  * for what federation delivers asynchronously with bounded polling.
  */
@@ -34,8 +36,13 @@ export class Cluster {
     private readonly config: ConfigFile,
   ) {}
 
-  /** `tap`: peers reach each node through a SpecTap that checks every exchange against the spec. */
-  static async start(count = 3, config: ConfigFile = {}, options: { tap?: boolean } = { tap: process.env['LATTICE_TAP'] === '1' }): Promise<Cluster> {
+  /**
+   * Peers reach each node through a SpecTap that checks every exchange against the spec's
+   * server-server definitions (`tap: false`, or LATTICE_TAP=0, connects them directly); `stop`
+   * fails the run when any exchange broke the spec.
+   */
+  static async start(count = 3, config: ConfigFile = {}, options: { tap?: boolean } = {}): Promise<Cluster> {
+    const tapped = options.tap ?? process.env['LATTICE_TAP'] !== '0';
     const caDir = makeTempDir('lattice-cluster-ca-');
     const ca = createTestCa(caDir);
     const nodes: ClusterNode[] = [];
@@ -43,7 +50,7 @@ export class Cluster {
       const host = `127.0.0.${i}`;
       const name = `hs${i}.test`;
       const port = await freePort(host);
-      const tap = options.tap ? await startSpecTap({ name, host, ca, target: { host, port } }) : undefined;
+      const tap = tapped ? await startSpecTap({ name, host, ca, target: { host, port } }) : undefined;
       nodes.push({ name, host, port, dataDir: makeTempDir(`lattice-cluster-hs${i}-`), server: undefined, ...(tap ? { tap } : {}) });
     }
     const cluster = new Cluster(nodes, ca, caDir, config);
@@ -90,10 +97,10 @@ export class Cluster {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.server?.stop()));
     await Promise.all(this.nodes.map((node) => node.tap?.close()));
-    const violations = this.nodes.flatMap((node) => node.tap?.violations ?? []);
-    if (violations.length > 0 && process.env['LATTICE_TAP'] === '1') console.error(`TAP VIOLATIONS ${violations.length}\n${violations.join('\n').slice(0, 20000)}`);
     for (const node of this.nodes) rmSync(node.dataDir, { recursive: true, force: true });
     rmSync(this.caDir, { recursive: true, force: true });
+    const violations = this.nodes.flatMap((node) => node.tap?.violations ?? []);
+    if (violations.length > 0) throw new Error(`${violations.length} federation exchanges broke the spec:\n${violations.join('\n').slice(0, 20_000)}`);
   }
 
   async user(i: number, name: string): Promise<RoomClient> {

@@ -26,18 +26,17 @@ export interface SpecTap {
   readonly port: number;
   readonly exchanges: TappedExchange[];
   readonly violations: string[];
-  /** Where requests go: the real server's current port (a restarted server keeps it). */
-  target: { host: string; port: number };
   close(): Promise<void>;
 }
 
+/** `target`: the real server (a restarted server keeps its port, so the tap outlives restarts). */
 export async function startSpecTap(options: { name: string; host: string; ca: TestCa; target: { host: string; port: number } }): Promise<SpecTap> {
   const cert = options.ca.issue(`${options.name}-tap`, [options.name], [options.host]);
   const upstream = new Agent({ connect: { ca: readFileSync(options.ca.caCertPath, 'utf8'), servername: options.name } });
   const validator = specValidator();
   const exchanges: TappedExchange[] = [];
   const violations: string[] = [];
-  const tap = { target: options.target };
+  const { target } = options;
 
   const server: Server = createServer({ cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath) }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -53,7 +52,7 @@ export async function startSpecTap(options: { name: string; host: string; ca: Te
         const isJsonRequest = (req.headers['content-type'] ?? '').startsWith('application/json');
         if (body.length > 0 && isJsonRequest) record(() => validator.checkRequest(method, path, JSON.parse(body.toString('utf8'))));
         try {
-          const answer = await request(`https://${tap.target.host}:${tap.target.port}${url}`, {
+          const answer = await request(`https://${target.host}:${target.port}${url}`, {
             dispatcher: upstream,
             method: method as 'GET',
             headers,
@@ -96,12 +95,6 @@ export async function startSpecTap(options: { name: string; host: string; ca: Te
     port: typeof address === 'object' && address !== null ? address.port : 0,
     exchanges,
     violations,
-    get target() {
-      return tap.target;
-    },
-    set target(t) {
-      tap.target = t;
-    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
