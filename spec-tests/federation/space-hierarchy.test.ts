@@ -1,4 +1,5 @@
-// The client's space hierarchy (GET /rooms/{roomId}/hierarchy) across servers: rooms we hold are
+// The client's space hierarchy (GET /rooms/{roomId}/hierarchy) and room summary
+// (GET /room_summary/{roomIdOrAlias}) across servers: rooms we hold are
 // described from their state, a child only another server holds is asked of the servers its
 // m.space.child event names (federation /hierarchy), in the spec's order, with pagination and
 // the visibility rules. The servers talk through spec taps, so the federation exchange is
@@ -100,5 +101,41 @@ describe('space hierarchy', () => {
     expectError(await hierarchy(alice, space, '?limit=0'), 400, 'M_INVALID_PARAM');
     expectError(await hierarchy(alice, space, '?max_depth=-1'), 400, 'M_INVALID_PARAM');
     expectError(await hierarchy(alice, space, '?limit=lots'), 400, 'M_INVALID_PARAM');
+  });
+});
+
+describe('room summary', () => {
+  const summary = (user: RoomClient | undefined, target: string, query = ''): Promise<TestResponse> =>
+    user ? user.request('GET', `${V1}/room_summary/${enc(target)}${query}`) : alice.client.get(`${V1}/room_summary/${enc(target)}${query}`);
+
+  it('describes a room we hold, with the caller membership', async () => {
+    const res = await summary(alice, space);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ room_id: space, name: 'The Space', room_type: 'm.space', join_rule: 'public', membership: 'join', room_version: '12' });
+    expect(res.body.children_state).toBeUndefined();
+  });
+
+  it('asks a via server for a room only it holds, and resolves aliases', async () => {
+    const res = await summary(alice, remoteRoom, '?via=hs2.test');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ room_id: remoteRoom, name: 'Over There', topic: 'on hs2', num_joined_members: 1 });
+    expect(res.body.membership).toBeUndefined();
+    // No via: nobody to ask.
+    expectError(await summary(alice, remoteRoom), 404, 'M_NOT_FOUND');
+
+    const aliased = await bob.createRoomOk({ preset: 'public_chat', name: 'Aliased', room_alias_name: 'summary' });
+    const byAlias = await summary(alice, '#summary:hs2.test');
+    expect(byAlias.status, JSON.stringify(byAlias.body)).toBe(200);
+    expect(byAlias.body.room_id).toBe(aliased);
+  });
+
+  it('answers without a token for public rooms only, and never tells a private room from a missing one', async () => {
+    const open = await summary(undefined, publicRoom);
+    expect(open.status, JSON.stringify(open.body)).toBe(200);
+    expect(open.body.membership).toBeUndefined();
+    expectError(await summary(undefined, privateRoom), 404, 'M_NOT_FOUND');
+    expectError(await summary(bob, privateRoom), 404, 'M_NOT_FOUND');
+    expectError(await summary(bob, '!nowhere:hs1.test'), 404, 'M_NOT_FOUND');
+    expectError(await summary(bob, 'not-a-room'), 400, 'M_INVALID_PARAM');
   });
 });

@@ -18,6 +18,7 @@ import { accountDataEndpoints } from './client/account-data.js';
 import { eventContextEndpoints } from './client/event_context.js';
 import { messagePaginationEndpoints } from './client/message_pagination.js';
 import { relationsEndpoints } from './client/relations.js';
+import { searchEndpoints } from './client/search.js';
 import { threadsListEndpoints } from './client/threads_list.js';
 import { presenceEndpoints } from './client/presence.js';
 import { readMarkersEndpoints } from './client/read_markers.js';
@@ -47,9 +48,11 @@ import { roomStateEndpoints } from './client/room_state.js';
 import { roomUpgradesEndpoints } from './client/room_upgrades.js';
 import { roomsEndpoints } from './client/rooms.js';
 import { spaceHierarchyEndpoints } from './client/space_hierarchy.js';
+import { roomSummaryEndpoints } from './client/room_summary.js';
 import { toDeviceEndpoints } from './client/to_device.js';
 import { keysEndpoints as clientKeysEndpoints } from './client/keys.js';
 import { crossSigningEndpoints } from './client/cross_signing.js';
+import { keyBackupEndpoints } from './client/key_backup.js';
 import type { AnyEndpoint } from './dispatch.js';
 import { keysEndpoints } from './federation/keys.js';
 import { queryEndpoints } from './federation/query.js';
@@ -100,6 +103,7 @@ export const endpointTable: readonly AnyEndpoint[] = [
   ...roomStateEndpoints,
   ...roomsEndpoints,
   ...spaceHierarchyEndpoints,
+  ...roomSummaryEndpoints,
   ...joiningEndpoints,
   ...knockingEndpoints,
   ...leavingEndpoints,
@@ -114,12 +118,14 @@ export const endpointTable: readonly AnyEndpoint[] = [
   // The read side: sync, history, ephemeral streams, user data.
   ...syncEndpoints,
   ...toDeviceEndpoints,
-  // End-to-end encryption: device, one-time and fallback keys; cross-signing.
+  // End-to-end encryption: device, one-time and fallback keys; cross-signing; server-side key backups.
   ...clientKeysEndpoints,
   ...crossSigningEndpoints,
+  ...keyBackupEndpoints,
   ...messagePaginationEndpoints,
   ...eventContextEndpoints,
   ...relationsEndpoints,
+  ...searchEndpoints,
   ...threadsListEndpoints,
   ...roomEventByTimestampEndpoints,
   ...typingEndpoints,

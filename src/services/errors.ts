@@ -36,6 +36,7 @@ export const ErrCode = {
   SERVER_NOT_TRUSTED: 'M_SERVER_NOT_TRUSTED',
   PROFILE_TOO_LARGE: 'M_PROFILE_TOO_LARGE',
   KEY_TOO_LARGE: 'M_KEY_TOO_LARGE',
+  WRONG_ROOM_KEYS_VERSION: 'M_WRONG_ROOM_KEYS_VERSION',
 } as const;
 export type ErrCode = (typeof ErrCode)[keyof typeof ErrCode];
 

@@ -14,6 +14,7 @@ import { SyncService } from './sync/sync-service.js';
 import { ClientEventSerializer } from './timeline/client-event.js';
 import { TimelineService } from './timeline/messages.js';
 import { RelationsService } from './timeline/relations.js';
+import { SearchService } from './search/search-service.js';
 import { RoomStateAt } from './timeline/room-state.js';
 import { VisibilityChecker } from './timeline/visibility.js';
 import { UserDirectoryService } from './user-directory.js';
@@ -28,6 +29,8 @@ export interface ReadServices {
   readonly timeline: TimelineService;
   /** /relations and /threads. */
   readonly relations: RelationsService;
+  /** POST /search. */
+  readonly search: SearchService;
   readonly typing: TypingService;
   readonly receipts: ReceiptsService;
   readonly accountData: AccountDataService;
@@ -59,6 +62,7 @@ export function createReadServices({ config, storage, clock, log, notifier, filt
     sync,
     timeline: new TimelineService(storage, serializer, visibility, roomState),
     relations: new RelationsService(storage, serializer, visibility),
+    search: new SearchService(storage, serializer, visibility, roomState),
     typing,
     receipts: new ReceiptsService(storage, clock, accountData, notifier),
     accountData,

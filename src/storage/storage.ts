@@ -32,10 +32,12 @@ import { E2eKeysRepo } from './e2e-keys-repo.js';
 import { CrossSigningRepo } from './cross-signing-repo.js';
 import { DeviceListsRepo } from './device-lists-repo.js';
 import { RemoteDevicesRepo } from './remote-devices-repo.js';
+import { KeyBackupRepo } from './key-backup-repo.js';
 import { PushRulesRepo } from './push-rules-repo.js';
 import { PushActionsRepo } from './push-actions-repo.js';
 import { PushersRepo } from './pushers-repo.js';
 import { RelationsRepo } from './relations-repo.js';
+import { SearchRepo } from './search-repo.js';
 
 /**
  * The storage layer: one repository per aggregate over one SQLite connection. Services group
@@ -66,6 +68,8 @@ export interface Storage {
   readonly roomReads: RoomReadsRepo;
   // Event relationships (m.relates_to): /relations, /threads, bundled aggregations.
   readonly relations: RelationsRepo;
+  // The full-text index behind POST /search.
+  readonly search: SearchRepo;
   // Federation (services/federation): remote server keys, the outbound transaction queue.
   readonly serverKeys: ServerKeysRepo;
   readonly federationQueue: FederationQueueRepo;
@@ -88,6 +92,8 @@ export interface Storage {
   readonly crossSigning: CrossSigningRepo;
   readonly deviceLists: DeviceListsRepo;
   readonly remoteDevices: RemoteDevicesRepo;
+  // Server-side key backups (services/e2e/backup-*): backup versions and the room keys in them.
+  readonly keyBackup: KeyBackupRepo;
   // Push (services/push): users' push rules, the notifications events produced, pushers.
   readonly pushRules: PushRulesRepo;
   readonly pushActions: PushActionsRepo;
@@ -124,6 +130,7 @@ export function storageOn(db: Db): Storage {
     timeline: new TimelineRepo(db),
     roomReads: new RoomReadsRepo(db),
     relations: new RelationsRepo(db),
+    search: new SearchRepo(db),
     serverKeys: new ServerKeysRepo(db),
     federationQueue: new FederationQueueRepo(db),
     federationInbound: new FederationInboundRepo(db),
@@ -137,6 +144,7 @@ export function storageOn(db: Db): Storage {
     crossSigning: new CrossSigningRepo(db),
     deviceLists: new DeviceListsRepo(db),
     remoteDevices: new RemoteDevicesRepo(db),
+    keyBackup: new KeyBackupRepo(db),
     pushRules: new PushRulesRepo(db),
     pushActions: new PushActionsRepo(db),
     pushers: new PushersRepo(db),

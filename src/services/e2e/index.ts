@@ -7,6 +7,8 @@ import type { Logger } from '../logger.js';
 import type { Notifier } from '../notifier.js';
 import type { SessionService } from '../sessions.js';
 import type { UserInteractiveAuth } from '../uia.js';
+import { BackupKeys } from './backup-keys.js';
+import { BackupVersions } from './backup-versions.js';
 import { CrossSigningUploader } from './cross-signing-upload.js';
 import { DeviceListStream } from './device-list-stream.js';
 import { KeyClaim } from './key-claim.js';
@@ -34,6 +36,8 @@ export interface E2eServices {
   readonly remoteDeviceLists: RemoteDeviceLists;
   /** GET /keys/changes. */
   changes(userId: string, from: string, to: string | undefined): JsonObject;
+  /** Server-side key backups (/room_keys): versions, and the encrypted room keys in them. */
+  readonly backup: { readonly versions: BackupVersions; readonly keys: BackupKeys };
 }
 
 export interface E2eDeps {
@@ -66,5 +70,6 @@ export function createE2eServices(deps: E2eDeps): E2eServices {
     stream,
     remoteDeviceLists,
     changes: (userId, from, to) => keyChanges(storage, userId, from, to),
+    backup: { versions: new BackupVersions(storage), keys: new BackupKeys(storage) },
   };
 }

@@ -11,6 +11,7 @@ import type { CurrentStateWriter } from './current-state.js';
 import type { EventLoader, LoadedEvent } from './event-loader.js';
 import { redactionApplies } from './redaction-rules.js';
 import { indexRelation } from './relations-index.js';
+import { indexForSearch } from './search-index.js';
 import type { StateGroupWriter } from './state-groups.js';
 import type { StateReader } from './state-reader.js';
 
@@ -172,6 +173,7 @@ export class EventPersister {
     if (!input.backfilled) this.current.advance(event, version, afterGroup!, before.group === room.currentStateGroup, Boolean(input.local));
     if (memberUserId !== undefined) this.recordMembership(event, streamOrdering);
     indexRelation(this.storage, event, streamOrdering);
+    indexForSearch(this.storage, event, streamOrdering);
     this.applyRedactions(event, version, Boolean(input.local));
     if (!input.backfilled) for (const hook of this.timelineHooks) hook(event, version, streamOrdering);
     return { ...result, status: 'accepted' };
@@ -373,8 +375,9 @@ export class EventPersister {
       const target = this.events.roomEvent(event.redacts);
       if (target && redactionApplies(version, event, target, this.state.currentLookup(event.room_id))) {
         this.storage.events.setRedactedBy(target.event_id, event.event_id);
-        // Redacted content declares no relation any more.
+        // Redacted content declares no relation any more, and holds no searchable text.
         this.storage.relations.remove(target.event_id);
+        this.storage.search.remove(target.event_id);
       }
     }
     // Locally created events have fresh IDs nothing can have redacted yet.
@@ -384,6 +387,7 @@ export class EventPersister {
       if (redaction && redactionApplies(version, redaction, event, this.state.currentLookup(event.room_id))) {
         this.storage.events.setRedactedBy(event.event_id, redactionId);
         this.storage.relations.remove(event.event_id);
+        this.storage.search.remove(event.event_id);
         break;
       }
     }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../../core/json.js';
 import { isValidServerName } from '../../../core/server-name.js';
 import { forbidden, invalidParam } from '../../errors.js';
-import { describe } from './remote-errors.js';
 import type { MembershipContext } from './context.js';
+import type { RoomPreview } from './room-preview.js';
 import type { SpaceHierarchy } from './space-hierarchy.js';
 
 /**
@@ -38,7 +38,6 @@ const VIA_PER_ROOM = 3;
 const REMOTE_REQUESTS_PER_PAGE = 20;
 const SESSION_TTL_MS = 5 * 60_000;
 const MAX_SESSIONS = 1000;
-const JOINABLE_RULES = new Set(['public', 'knock', 'knock_restricted']);
 
 interface Pending {
   readonly roomId: string;
@@ -56,18 +55,13 @@ interface Session {
   expiresAt: number;
 }
 
-/** A room as a remote server described it: the chunk, and its children's summaries. */
-interface RemoteRoom {
-  readonly entry: JsonObject;
-  readonly inaccessibleChildren: ReadonlySet<string>;
-}
-
 export class ClientSpaceHierarchy {
   private readonly sessions = new Map<string, Session>();
 
   constructor(
     private readonly ctx: MembershipContext,
     private readonly local: SpaceHierarchy,
+    private readonly preview: RoomPreview,
   ) {}
 
   async walk(request: HierarchyRequest): Promise<JsonObject> {
@@ -102,7 +96,7 @@ export class ClientSpaceHierarchy {
   }
 
   private start(request: HierarchyRequest): Session {
-    if (!this.local.known(request.roomId) || !this.userMayView(request.userId, request.roomId)) {
+    if (!this.local.known(request.roomId) || !this.preview.userMayView(request.userId, request.roomId)) {
       throw forbidden('You are not allowed to view this room.');
     }
     return {
@@ -140,27 +134,8 @@ export class ClientSpaceHierarchy {
   }
 
   private localEntry(userId: string, roomId: string, suggestedOnly: boolean): JsonObject | undefined {
-    if (!this.userMayView(userId, roomId)) return undefined;
+    if (!this.preview.userMayView(userId, roomId)) return undefined;
     return { ...this.local.summary(roomId), children_state: this.local.childEvents(roomId, suggestedOnly) };
-  }
-
-  /** A room we hold: the user is in it or invited, or it is open to them. */
-  private userMayView(userId: string, roomId: string): boolean {
-    const { rooms, storage } = this.ctx;
-    const membership = storage.memberships.current(roomId, userId)?.membership;
-    if (membership === 'join' || membership === 'invite') return true;
-    if (membership === 'ban') return false;
-    if (rooms.access.isWorldReadable(roomId)) return true;
-    const joinRules = rooms.state.currentLookup(roomId)('m.room.join_rules', '')?.content;
-    return this.openTo(userId, joinRules?.['join_rule'], allowedRoomIds(joinRules?.['allow']));
-  }
-
-  private openTo(userId: string, joinRule: JsonValue | undefined, allowed: readonly string[]): boolean {
-    if (typeof joinRule === 'string' && JOINABLE_RULES.has(joinRule)) return true;
-    if (joinRule === 'restricted' || joinRule === 'knock_restricted') {
-      return allowed.some((roomId) => this.ctx.storage.memberships.current(roomId, userId)?.membership === 'join');
-    }
-    return false;
   }
 
   /** A room we do not hold, as one of the `via` servers describes it. */
@@ -168,23 +143,10 @@ export class ClientSpaceHierarchy {
     const servers = pending.via.filter((s) => s !== this.ctx.serverName && isValidServerName(s)).slice(0, VIA_PER_ROOM);
     for (const server of servers) {
       if (budget.remote-- <= 0) return undefined;
-      let room: RemoteRoom | undefined;
-      try {
-        const response = await this.ctx.federation.client.request(server, {
-          method: 'GET',
-          path: `/_matrix/federation/v1/hierarchy/${encodeURIComponent(pending.roomId)}`,
-          query: { suggested_only: String(suggestedOnly) },
-          maxResponseBytes: 1024 * 1024,
-        });
-        room = remoteRoom(response, pending.roomId);
-      } catch (err) {
-        this.ctx.log.info({ roomId: pending.roomId, server, err: describe(err) }, 'space hierarchy request failed; trying the next server');
-        continue;
-      }
+      const room = await this.preview.askServer(server, pending.roomId, suggestedOnly);
       if (!room) continue;
       const entry = room.entry;
-      const world = entry['world_readable'] === true;
-      if (!world && !this.openTo(userId, entry['join_rule'], allowedRoomIds(entry['allowed_room_ids']))) return undefined;
+      if (!this.preview.remoteMayView(userId, entry)) return undefined;
       const children = Array.isArray(entry['children_state']) ? entry['children_state'] : [];
       return {
         ...entry,
@@ -193,48 +155,6 @@ export class ClientSpaceHierarchy {
     }
     return undefined;
   }
-}
-
-/** A room ID's allow-list entries of type m.room_membership. */
-function allowedRoomIds(allow: JsonValue | undefined): string[] {
-  if (!Array.isArray(allow)) return [];
-  return allow.flatMap((a) => {
-    if (!isJsonObject(a)) return [];
-    if (typeof a['room_id'] === 'string' && (a['type'] === 'm.room_membership' || a['type'] === undefined)) return [a['room_id']];
-    return [];
-  });
-}
-
-/** The summary fields a client may see, copied only when of the right type. */
-const STRING_FIELDS = ['room_id', 'name', 'topic', 'canonical_alias', 'avatar_url', 'join_rule', 'room_type', 'room_version', 'encryption'] as const;
-const BOOLEAN_FIELDS = ['world_readable', 'guest_can_join'] as const;
-
-/** The `room` of a federation /hierarchy answer, checked and reduced to what clients get. */
-function remoteRoom(response: JsonObject, roomId: string): RemoteRoom | undefined {
-  const room = response['room'];
-  if (!isJsonObject(room) || room['room_id'] !== roomId) return undefined;
-  const members = room['num_joined_members'];
-  if (typeof members !== 'number' || !Number.isSafeInteger(members) || members < 0) return undefined;
-  const entry: JsonObject = { num_joined_members: members };
-  for (const key of STRING_FIELDS) if (typeof room[key] === 'string') entry[key] = room[key];
-  for (const key of BOOLEAN_FIELDS) entry[key] = room[key] === true;
-  const allowed = allowedIds(room['allowed_room_ids']);
-  if (allowed.length > 0) entry['allowed_room_ids'] = allowed;
-  const children = Array.isArray(room['children_state']) ? room['children_state'] : [];
-  entry['children_state'] = children.flatMap((c): JsonObject[] => {
-    if (!isJsonObject(c) || c['type'] !== 'm.space.child' || typeof c['state_key'] !== 'string' || !isJsonObject(c['content'])) return [];
-    if (typeof c['sender'] !== 'string' || typeof c['origin_server_ts'] !== 'number') return [];
-    return [{ type: 'm.space.child', state_key: c['state_key'], content: c['content'], sender: c['sender'], origin_server_ts: c['origin_server_ts'] }];
-  }).slice(0, 1000);
-  const inaccessible = response['inaccessible_children'];
-  return {
-    entry,
-    inaccessibleChildren: new Set(Array.isArray(inaccessible) ? inaccessible.filter((id): id is string => typeof id === 'string') : []),
-  };
-}
-
-function allowedIds(value: JsonValue | undefined): string[] {
-  return Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string').slice(0, 100) : [];
 }
 
 interface Child {

@@ -13,6 +13,8 @@ import { RemoteLeaver } from './remote-leave.js';
 import { RemoteQueries } from './remote-queries.js';
 import { ResidentHandshakes } from './resident-handshakes.js';
 import { ClientSpaceHierarchy } from './client-space-hierarchy.js';
+import { RoomPreview } from './room-preview.js';
+import { RoomSummary } from './room-summary.js';
 import { SpaceHierarchy } from './space-hierarchy.js';
 import { ThirdPartyInvites } from './third-party-invites.js';
 import { UserKeys } from './user-keys.js';
@@ -33,6 +35,8 @@ export interface FederationMembership {
   readonly spaces: SpaceHierarchy;
   /** The client's /hierarchy: our rooms, and children elsewhere asked of their servers. */
   readonly clientSpaces: ClientSpaceHierarchy;
+  /** The client's /room_summary: a room we hold, or one another server describes. */
+  readonly roomSummary: RoomSummary;
   readonly openId: OpenIdTokens;
   readonly thirdPartyInvites: ThirdPartyInvites;
   /** Device lists and end-to-end keys of our users, as other servers ask for them. */
@@ -65,13 +69,15 @@ export function createFederationMembership(ctx: MembershipContext): FederationMe
   const backfill = new HistoryBackfill(ctx, remoteEvents, outliers, new AuthFetcher(ctx.storage, remoteEvents, outliers));
 
   const spaces = new SpaceHierarchy(ctx);
+  const preview = new RoomPreview(ctx);
   return {
     backfill,
     resident: new ResidentHandshakes(ctx),
     invites: new InviteReceiver(ctx),
     queries,
     spaces,
-    clientSpaces: new ClientSpaceHierarchy(ctx, spaces),
+    clientSpaces: new ClientSpaceHierarchy(ctx, spaces, preview),
+    roomSummary: new RoomSummary(ctx, spaces, preview),
     openId: new OpenIdTokens(ctx.storage, ctx.clock, ctx.serverName),
     thirdPartyInvites: new ThirdPartyInvites(ctx, inviter),
     userKeys: new UserKeys(ctx.storage, ctx.serverName),
