@@ -105,6 +105,30 @@ describe('unread counts in /sync', () => {
     expect(cleared.body.rooms.join[roomId].unread_notifications).toEqual({ notification_count: 0, highlight_count: 0 });
   });
 
+  it('a receipt in the middle leaves what follows it unread; a thread receipt settles nothing', async () => {
+    const roomId = await groupRoom();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const mention = i === 1 || i === 3 ? { 'm.mentions': { user_ids: [cy.userId] } } : {};
+      ids.push(await sendContent(ada, roomId, { msgtype: 'm.text', body: `m${i}`, ...mention }));
+    }
+    expect(await counts(cy, roomId)).toEqual({ notification_count: 5, highlight_count: 2 });
+    // Read up to the second message (a highlight): three left, one of them a highlight.
+    await receipt(cy, roomId, ids[1]!);
+    expect(await counts(cy, roomId)).toEqual({ notification_count: 3, highlight_count: 1 });
+    // A receipt for an older event does not move the read point back.
+    await receipt(cy, roomId, ids[0]!, 'm.read.private');
+    expect(await counts(cy, roomId)).toEqual({ notification_count: 3, highlight_count: 1 });
+    // A receipt in a thread is not a receipt for the room.
+    const threaded = await server.client.post(roomPath(roomId, `/receipt/m.read/${encodeURIComponent(ids[4]!)}`), { thread_id: ids[0]! }, { token: cy.accessToken });
+    expect(threaded.status).toBe(200);
+    expect(await counts(cy, roomId)).toEqual({ notification_count: 3, highlight_count: 1 });
+    await sendContent(ada, roomId, { msgtype: 'm.text', body: 'later' });
+    expect(await counts(cy, roomId)).toEqual({ notification_count: 4, highlight_count: 1 });
+    await receipt(cy, roomId, ids[4]!);
+    expect(await counts(cy, roomId)).toEqual({ notification_count: 1, highlight_count: 0 });
+  });
+
   it("one's own messages never count, even with a mention of oneself", async () => {
     const roomId = await groupRoom();
     await sendContent(bo, roomId, { msgtype: 'm.text', body: 'note to self bo', 'm.mentions': { user_ids: [bo.userId] } });

@@ -42,7 +42,13 @@ export class MembershipsRepo {
   private readonly unforgetStmt;
   private readonly forgottenStmt;
 
+  private readonly joinedNamesStmt;
+
   constructor(db: Db) {
+    this.joinedNamesStmt = db.prepare<[string], { user_id: string; displayname: string | null }>(
+      `SELECT cs.state_key AS user_id, rm.displayname FROM current_state cs JOIN room_memberships rm ON rm.event_id = cs.event_id
+       WHERE cs.room_id = ? AND cs.type = 'm.room.member' AND cs.membership = 'join'`,
+    );
     this.insertStmt = db.prepare(
       `INSERT OR IGNORE INTO room_memberships (event_id, room_id, user_id, sender, membership, stream_ordering, displayname, avatar_url)
        VALUES (@eventId, @roomId, @userId, @sender, @membership, @streamOrdering, @displayname, @avatarUrl)`,
@@ -75,6 +81,13 @@ export class MembershipsRepo {
   /** Records an accepted membership event (history). */
   insert(row: MembershipEventRow): void {
     this.insertStmt.run(row);
+  }
+
+  /** The display names of the room's joined members (one read for a whole room, e.g. push rules). */
+  joinedDisplayNames(roomId: string): Map<string, string> {
+    const names = new Map<string, string>();
+    for (const r of this.joinedNamesStmt.all(roomId)) if (r.displayname !== null) names.set(r.user_id, r.displayname);
+    return names;
   }
 
   /** The user's current membership in the room, if any. */

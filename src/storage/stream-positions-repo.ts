@@ -11,6 +11,7 @@ export type StreamName = 'account_data' | 'receipts' | 'presence' | 'to_device' 
 export class StreamPositionsRepo {
   private readonly nextStmt;
   private readonly currentStmt;
+  private readonly allStmt;
 
   constructor(db: Db) {
     this.nextStmt = db.prepare<[string], { position: number }>(
@@ -18,11 +19,18 @@ export class StreamPositionsRepo {
        ON CONFLICT (stream) DO UPDATE SET position = position + 1 RETURNING position`,
     );
     this.currentStmt = db.prepare<[string], { position: number }>('SELECT position FROM stream_positions WHERE stream = ?');
+    this.allStmt = db.prepare<[], { stream: string; position: number }>('SELECT stream, position FROM stream_positions');
   }
 
   /** Allocates the stream's next position. Call inside the transaction that writes the row. */
   next(stream: StreamName): number {
     return this.nextStmt.get(stream)!.position;
+  }
+
+  /** Every stream's last allocated position in one read (a stream not there yet is at 0). */
+  all(): (stream: StreamName) => number {
+    const positions = new Map(this.allStmt.all().map((r) => [r.stream, r.position]));
+    return (stream) => positions.get(stream) ?? 0;
   }
 
   /** The last allocated position (0 before the first). */

@@ -35,6 +35,7 @@ export class ToDeviceRepo {
   private readonly windowStmt;
   private readonly deleteUpToStmt;
   private readonly countStmt;
+  private readonly oldestStmt;
   private readonly getTxnStmt;
   private readonly putTxnStmt;
   private readonly pruneTxnsStmt;
@@ -52,6 +53,7 @@ export class ToDeviceRepo {
     );
     this.deleteUpToStmt = db.prepare('DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND stream_id <= ?');
     this.countStmt = db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM to_device_inbox WHERE user_id = ? AND device_id = ?');
+    this.oldestStmt = db.prepare<[string, string], { s: number | null }>('SELECT MIN(stream_id) AS s FROM to_device_inbox WHERE user_id = ? AND device_id = ?');
     this.getTxnStmt = db.prepare<[string, string, string], { created_ts: number }>(
       'SELECT created_ts FROM to_device_txns WHERE user_id = ? AND device_id = ? AND txn_id = ?',
     );
@@ -82,6 +84,11 @@ export class ToDeviceRepo {
   /** Deletes the device's messages up to and including `upTo` (the client has them); returns how many. */
   deleteUpTo(userId: string, deviceId: string, upTo: number): number {
     return this.deleteUpToStmt.run(userId, deviceId, upTo).changes;
+  }
+
+  /** The stream position of the device's oldest waiting message, if any. */
+  oldestPending(userId: string, deviceId: string): number | undefined {
+    return this.oldestStmt.get(userId, deviceId)?.s ?? undefined;
   }
 
   /** Messages waiting for the device. */

@@ -1,5 +1,5 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../json.js';
-import { containsWord, globToRegExp, type GlobMode } from './glob.js';
+import { globToRegExp, wordRegExp, type GlobMode } from './glob.js';
 import { splitPropertyPath, valueAtPath } from './property-path.js';
 
 /**
@@ -37,6 +37,12 @@ function isSimple(value: JsonValue | undefined): value is string | number | bool
 
 export class ConditionMatcher {
   private readonly values = new Map<string, JsonValue | undefined>();
+  /**
+   * event_match outcomes, the same for every recipient of the event: by condition object (the
+   * default rules' conditions are shared by every user's ruleset), else by (key, pattern).
+   */
+  private readonly matchedByCondition = new WeakMap<JsonObject, boolean>();
+  private readonly matched = new Map<string, boolean>();
   readonly body: string | undefined;
   /** The event has an `m.mentions` property (the legacy mention rules then stand aside). */
   readonly hasMentions: boolean;
@@ -59,10 +65,19 @@ export class ConditionMatcher {
   matches(condition: JsonObject, recipient: PushRecipient): boolean {
     switch (condition['kind']) {
       case 'event_match': {
+        const known = this.matchedByCondition.get(condition);
+        if (known !== undefined) return known;
         const { key, pattern } = condition;
         if (typeof key !== 'string' || typeof pattern !== 'string') return false;
-        const value = this.valueAt(key);
-        return typeof value === 'string' && this.glob(pattern, key === 'content.body' ? 'word' : 'whole').test(value);
+        const memo = `${key}\u0000${pattern}`;
+        let matched = this.matched.get(memo);
+        if (matched === undefined) {
+          const value = this.valueAt(key);
+          matched = typeof value === 'string' && this.glob(pattern, key === 'content.body' ? 'word' : 'whole').test(value);
+          this.matched.set(memo, matched);
+        }
+        this.matchedByCondition.set(condition, matched);
+        return matched;
       }
       case 'event_property_is': {
         const { key, value } = condition;
@@ -80,7 +95,11 @@ export class ConditionMatcher {
         // An empty name would match every message.
         if (this.body === undefined) return false;
         const name = recipient.displayName();
-        return name !== undefined && name.length > 0 && containsWord(this.body, name);
+        if (name === undefined || name.length === 0) return false;
+        const cacheKey = `name\u0000${name}`;
+        let regex = this.patterns.get(cacheKey);
+        if (!regex) this.patterns.set(cacheKey, (regex = wordRegExp(name)));
+        return regex.test(this.body);
       }
       case 'room_member_count':
         return typeof condition['is'] === 'string' && memberCountMatches(condition['is'], this.input.roomMemberCount);

@@ -32,6 +32,8 @@ const EVENTS_PER_ROOM_SEEK = 20;
 const present = (membership: string | undefined): boolean => membership === 'join' || membership === 'invite';
 
 export function deviceListChanges(storage: Storage, userId: string, since: WindowBound, now: WindowBound): DeviceListWindow {
+  // Most long-poll wake-ups move one stream: nothing to look at when neither of these moved.
+  if (since.events >= now.events && since.deviceLists >= now.deviceLists) return { changed: [], left: [] };
   const joined = new Set(storage.memberships.roomsOfUser(userId, 'join'));
   const changed = new Set<string>();
   const leftCandidates = new Set<string>();
@@ -84,7 +86,7 @@ export function deviceListChanges(storage: Storage, userId: string, since: Windo
   }
 
   // Device-list changes in the window.
-  const rows = storage.deviceLists.changedBetween(since.deviceLists, now.deviceLists, userId, MAX_CHANGED_USERS_SCANNED);
+  const rows = since.deviceLists >= now.deviceLists ? [] : storage.deviceLists.changedBetween(since.deviceLists, now.deviceLists, userId, MAX_CHANGED_USERS_SCANNED);
   if (rows) {
     for (const row of rows) {
       if (row.observed || row.userId === userId || storage.deviceLists.shareRoom(userId, row.userId)) changed.add(row.userId);

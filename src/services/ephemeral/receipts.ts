@@ -113,6 +113,10 @@ export class ReceiptsService {
       data,
       streamId,
     });
+    // The unread counts the receipt covers are settled with it (a no-op for remote users).
+    if ((receiptType === 'm.read' || receiptType === 'm.read.private') && (threadId === '' || threadId === 'main')) {
+      this.storage.pushActions.settle(roomId, userId);
+    }
     return streamId;
   }
 

@@ -3,6 +3,7 @@ import type { JsonObject } from '../../core/json.js';
 import { PushEvaluator } from '../../core/push-rules/evaluator.js';
 import type { RoomEvent } from '../../core/events/room-event.js';
 import type { RoomVersion } from '../../core/room-versions.js';
+import type { PushRecipientOutcome } from '../../storage/push-actions-repo.js';
 import type { Storage } from '../../storage/storage.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -69,25 +70,17 @@ export class PushActionRecorder {
     }, this.patterns);
 
     const ts = this.clock.now();
+    // Read once for the whole room, and only if a rule asks (events with m.mentions never do).
+    let names: Map<string, string> | undefined;
+    const notified: PushRecipientOutcome[] = [];
     for (const userId of recipients) {
       const outcome = evaluator.evaluate(this.rules.rulesetOf(userId), {
         userId,
-        displayName: () => {
-          const name = lookup('m.room.member', userId)?.content['displayname'];
-          return typeof name === 'string' ? name : undefined;
-        },
+        displayName: () => (names ??= this.storage.memberships.joinedDisplayNames(event.room_id)).get(userId),
       });
-      if (!outcome.notify) continue;
-      this.storage.pushActions.insert({
-        userId,
-        eventId: event.event_id,
-        roomId: event.room_id,
-        streamOrdering,
-        actions: outcome.actions,
-        highlight: outcome.highlight,
-        ts,
-      });
+      if (outcome.notify) notified.push({ userId, actions: outcome.actions, highlight: outcome.highlight });
     }
+    this.storage.pushActions.insertForEvent({ roomId: event.room_id, eventId: event.event_id, streamOrdering, ts }, notified);
   }
 }
 

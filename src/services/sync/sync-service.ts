@@ -90,14 +90,15 @@ function wakePositions(now: SyncToken, filter: SyncFilter): StreamPositions {
 }
 
 export function currentToken(storage: Storage, typing: TypingService, presence: PresenceService): SyncToken {
+  const position = storage.streamPositions.all();
   return {
     events: storage.timeline.maxStreamOrdering(),
-    accountData: storage.streamPositions.current('account_data'),
-    receipts: storage.streamPositions.current('receipts'),
+    accountData: position('account_data'),
+    receipts: position('receipts'),
     typing: typing.currentPosition(),
     presence: presence.currentPosition(),
-    toDevice: storage.streamPositions.current('to_device'),
-    deviceLists: storage.streamPositions.current('device_lists'),
+    toDevice: position('to_device'),
+    deviceLists: position('device_lists'),
   };
 }
 

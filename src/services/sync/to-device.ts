@@ -21,8 +21,12 @@ export const MAX_TO_DEVICE_PER_SYNC = 100;
 export function toDeviceSection(ctx: SyncContext): ToDeviceSection {
   const inbox = ctx.deps.storage.toDevice;
   const after = ctx.since?.toDevice ?? 0;
-  if (ctx.since) inbox.deleteUpTo(ctx.userId, ctx.deviceId, after);
-  const messages = inbox.window(ctx.userId, ctx.deviceId, after, ctx.now.toDevice, MAX_TO_DEVICE_PER_SYNC);
+  // One index seek answers most syncs (an empty inbox); the delete, a write, runs only when
+  // there is something to acknowledge.
+  const oldest = inbox.oldestPending(ctx.userId, ctx.deviceId);
+  if (oldest === undefined) return { events: [], position: ctx.now.toDevice };
+  if (ctx.since && oldest <= after) inbox.deleteUpTo(ctx.userId, ctx.deviceId, after);
+  const messages = after < ctx.now.toDevice ? inbox.window(ctx.userId, ctx.deviceId, after, ctx.now.toDevice, MAX_TO_DEVICE_PER_SYNC) : [];
   const events = messages.map((m): JsonObject => ({ sender: m.sender, type: m.type, content: JSON.parse(m.contentJson) as JsonObject }));
   const last = messages.at(-1);
   const position = messages.length === MAX_TO_DEVICE_PER_SYNC && last ? last.streamId : ctx.now.toDevice;
