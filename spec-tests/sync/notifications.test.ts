@@ -129,6 +129,15 @@ describe('unread counts in /sync', () => {
     expect(await counts(cy, roomId)).toEqual({ notification_count: 1, highlight_count: 0 });
   });
 
+  it('a filter can leave the counts out (Lattice extension, used by the lean CoAP filter)', async () => {
+    const roomId = await groupRoom();
+    await send(server.client, ada, roomId, 'counted');
+    const without = await sync(server.client, bo, { filter: { room: { 'org.lattice.unread_notifications': false } } });
+    expect(without.body.rooms.join[roomId].timeline).toBeDefined();
+    expect(without.body.rooms.join[roomId].unread_notifications).toBeUndefined();
+    expect(await counts(bo, roomId)).toEqual({ notification_count: 1, highlight_count: 0 });
+  });
+
   it("one's own messages never count, even with a mention of oneself", async () => {
     const roomId = await groupRoom();
     await sendContent(bo, roomId, { msgtype: 'm.text', body: 'note to self bo', 'm.mentions': { user_ids: [bo.userId] } });

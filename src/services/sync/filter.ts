@@ -29,6 +29,12 @@ export interface SyncFilter {
   readonly accountData: EventMatcher;
   readonly room: {
     readonly includeLeave: boolean;
+    /**
+     * Joined rooms carry `unread_notifications`. Lattice's filter extension
+     * `room["org.lattice.unread_notifications"]: false` leaves them out: a sensor has no badge to
+     * show, and the counts are some 60 bytes of every CoAP notification.
+     */
+    readonly unreadNotifications: boolean;
     matchesRoom(roomId: string): boolean;
     readonly timeline: RoomEventMatcher;
     readonly state: RoomEventMatcher;
@@ -36,6 +42,9 @@ export interface SyncFilter {
     readonly accountData: RoomEventMatcher;
   };
 }
+
+/** The room filter member that turns unread counts off (see SyncFilter.room.unreadNotifications). */
+export const UNREAD_NOTIFICATIONS_EXTENSION = 'org.lattice.unread_notifications';
 
 /** Synapse's default timeline limit when the filter sets none. */
 export const DEFAULT_TIMELINE_LIMIT = 10;
@@ -125,6 +134,7 @@ export function parseSyncFilter(raw: JsonObject | undefined): SyncFilter {
     accountData: eventMatcher(objectAt(raw, 'account_data')),
     room: {
       includeLeave: room?.['include_leave'] === true,
+      unreadNotifications: room?.[UNREAD_NOTIFICATIONS_EXTENSION] !== false,
       matchesRoom: roomMatcher.matchesRoom,
       timeline: { ...timeline, limit: Math.min(timeline.limit ?? DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT) },
       state: eventMatcher(objectAt(room, 'state')),

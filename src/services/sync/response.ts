@@ -107,8 +107,10 @@ export function computeSync(ctx: SyncContext): SyncResult {
         if (entry.summary) body['summary'] = entry.summary;
         // Notifying events after the user's read receipt; a moved receipt brings the room back
         // (its m.receipt), and with it the new counts.
-        const unread = storage.pushActions.unreadCounts(ctx.userId, roomId);
-        body['unread_notifications'] = { notification_count: unread.notifications, highlight_count: unread.highlights };
+        if (filter.room.unreadNotifications) {
+          const unread = storage.pushActions.unreadCounts(ctx.userId, roomId);
+          body['unread_notifications'] = { notification_count: unread.notifications, highlight_count: unread.highlights };
+        }
         join[roomId] = body;
         if (filter.room.state.lazyLoadMembers && entry.membersSent.size > 0) {
           lazyMembers.record(ctx.userId, ctx.deviceId, roomId, entry.membersSent, now.events);

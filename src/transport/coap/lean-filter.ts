@@ -8,7 +8,8 @@
  *
  * - timeline: the last 2 events, only messages and sensor commands (what a sensor reacts to);
  * - state: only the members who sent those events (lazy loading), nothing else;
- * - no presence, no account data, no ephemeral events (typing, receipts);
+ * - no presence, no account data, no ephemeral events (typing, receipts), no unread counts
+ *   (a Lattice filter extension, see services/sync/filter.ts);
  * - events trimmed to type, content, sender and state_key: no event_id, origin_server_ts,
  *   unsigned or hashes, which are most of an event's bytes.
  */
@@ -30,6 +31,7 @@ export const LEAN_SYNC_FILTER: JsonObject = {
     ephemeral: NOTHING,
     account_data: NOTHING,
     include_leave: false,
+    'org.lattice.unread_notifications': false,
   },
 };
 
