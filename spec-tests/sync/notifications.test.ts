@@ -138,6 +138,22 @@ describe('unread counts in /sync', () => {
     expect(await counts(bo, roomId)).toEqual({ notification_count: 1, highlight_count: 0 });
   });
 
+  it('joins notify nobody on the default rules, but do notify a user whose own rule asks for them', async () => {
+    const roomId = await groupRoom();
+    const watcher = await registerUser(server.client, 'watcher', 'pw');
+    await join(server.client, watcher, roomId);
+    const put = await server.client.put(
+      rulePath('override', 'joins'),
+      { conditions: [{ kind: 'event_match', key: 'content.membership', pattern: 'join' }], actions: ['notify'] },
+      { token: watcher.accessToken },
+    );
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const newcomer = await registerUser(server.client, 'newcomer', 'pw');
+    await join(server.client, newcomer, roomId);
+    expect(await counts(watcher, roomId)).toEqual({ notification_count: 1, highlight_count: 0 });
+    expect(await counts(cy, roomId)).toEqual({ notification_count: 0, highlight_count: 0 });
+  });
+
   it("one's own messages never count, even with a mention of oneself", async () => {
     const roomId = await groupRoom();
     await sendContent(bo, roomId, { msgtype: 'm.text', body: 'note to self bo', 'm.mentions': { user_ids: [bo.userId] } });

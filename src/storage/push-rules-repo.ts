@@ -54,8 +54,10 @@ export class PushRulesRepo {
   private readonly insertStmt;
   private readonly defaultsStmt;
   private readonly putDefaultStmt;
+  private readonly customisedStmt;
 
   constructor(db: Db) {
+    this.customisedStmt = db.prepare<[], { user_id: string }>('SELECT user_id FROM push_rules UNION SELECT user_id FROM push_rule_defaults');
     this.rulesStmt = db.prepare<[string], RuleRow>(
       'SELECT kind, rule_id, conditions, pattern, actions, enabled FROM push_rules WHERE user_id = ? ORDER BY kind, position',
     );
@@ -69,6 +71,11 @@ export class PushRulesRepo {
       `INSERT INTO push_rule_defaults (user_id, kind, rule_id, enabled, actions) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_id, kind, rule_id) DO UPDATE SET enabled = excluded.enabled, actions = excluded.actions`,
     );
+  }
+
+  /** Users with a rule of their own or a changed default rule. */
+  customisedUsers(): string[] {
+    return this.customisedStmt.all().map((r) => r.user_id);
   }
 
   /** The user's own rules, each kind in priority order. */

@@ -51,8 +51,15 @@ export class PushActionRecorder {
   }
 
   private evaluate(event: RoomEvent, version: RoomVersion, streamOrdering: number): void {
-    const joined = this.storage.memberships.members(event.room_id, 'join');
-    const recipients = joined.map((m) => m.userId).filter((u) => u !== event.sender && u.endsWith(this.localSuffix));
+    // Joins, leaves and profile changes notify nobody on the default rules (only invites do), so
+    // only the few users with rules of their own are looked at: no read of the whole member list,
+    // which for each join into a room of thousands would make filling it quadratic.
+    const quietMembership = event.type === 'm.room.member' && event.content['membership'] !== 'invite';
+    const joined = quietMembership ? undefined : this.storage.memberships.members(event.room_id, 'join');
+    const candidates = joined
+      ? joined.map((m) => m.userId)
+      : [...this.rules.customisedUsers()].filter((u) => this.storage.memberships.current(event.room_id, u)?.membership === 'join');
+    const recipients = candidates.filter((u) => u !== event.sender && u.endsWith(this.localSuffix));
     const invitee = event.type === 'm.room.member' && event.content['membership'] === 'invite' ? event.state_key : undefined;
     if (invitee !== undefined && invitee !== event.sender && invitee.endsWith(this.localSuffix) && !recipients.includes(invitee)) recipients.push(invitee);
     if (recipients.length === 0) return;
@@ -64,7 +71,7 @@ export class PushActionRecorder {
     if (this.patterns.size > PATTERN_CACHE_SIZE) this.patterns.clear();
     const evaluator = new PushEvaluator({
       event: clientView(event),
-      roomMemberCount: joined.length,
+      roomMemberCount: joined ? joined.length : this.storage.memberships.count(event.room_id, 'join'),
       senderPowerLevel: userPowerLevel(version, event.sender, powerLevels, lookup('m.room.create', '')),
       notificationLevel: (key) => notificationLevels?.get(key) ?? DEFAULT_NOTIFICATION_LEVEL,
     }, this.patterns);

@@ -28,8 +28,16 @@ const MAX_RULE_ID_LENGTH = 1024;
 /** Rulesets kept in memory; beyond this the oldest entries go (it is only a cache). */
 const CACHE_SIZE = 10_000;
 
+interface CachedRules {
+  readonly ruleset: PushRuleset;
+  /** No rule of their own and no default rule changed: the server defaults as they are. */
+  readonly pristine: boolean;
+}
+
 export class PushRulesService {
-  private readonly cache = new Map<string, PushRuleset>();
+  private readonly cache = new Map<string, CachedRules>();
+  /** Users not on the plain defaults (read once, then kept with each change). */
+  private customised: Set<string> | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -38,12 +46,31 @@ export class PushRulesService {
 
   /** The user's effective rules, in evaluation order. */
   rulesetOf(userId: string): PushRuleset {
-    let ruleset = this.cache.get(userId);
-    if (ruleset) return ruleset;
-    ruleset = this.load(userId);
+    return this.cached(userId).ruleset;
+  }
+
+  /**
+   * The users who are not on the plain default rules (usually few). Under the defaults no
+   * membership event other than an invite ever notifies (.m.rule.member_event), so the
+   * notification path looks only at these users for joins, leaves and profile changes.
+   */
+  customisedUsers(): ReadonlySet<string> {
+    return (this.customised ??= new Set(this.storage.pushRules.customisedUsers()));
+  }
+
+  private cached(userId: string): CachedRules {
+    let entry = this.cache.get(userId);
+    if (entry) return entry;
+    entry = this.loadCached(userId);
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(userId, ruleset);
-    return ruleset;
+    this.cache.set(userId, entry);
+    return entry;
+  }
+
+  private loadCached(userId: string): CachedRules {
+    const changes = this.storage.pushRules.defaultChanges(userId);
+    const own = this.storage.pushRules.userRules(userId);
+    return { ruleset: this.load(userId), pristine: own.length === 0 && changes.size === 0 };
   }
 
   globalJson(userId: string): JsonObject {
@@ -167,6 +194,8 @@ export class PushRulesService {
       });
     } finally {
       this.cache.delete(userId);
+      // Rules can only be added or changed, never put back to "untouched": once customised, kept.
+      if (this.customised && !this.cached(userId).pristine) this.customised.add(userId);
     }
     this.accountData.notifyOwner(userId, position);
   }
