@@ -33,9 +33,16 @@ describe('invites', () => {
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['m.room.create', 'm.room.name', 'm.room.join_rules', 'm.room.member']));
     expect(events.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'Secret plans' });
 
+    const before = await carol.request('GET', `${CS}/sync`);
     const rejected = await carol.leave(roomId, 'not now');
     expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
     await waitForMembership(alice, roomId, carol.userId, 'leave');
+    // The rejection reaches the client as the room's leave, carrying the leave event (clients
+    // such as matrix-js-sdk take the new membership from it).
+    const after = await carol.request('GET', `${CS}/sync?since=${encodeURIComponent(before.body.next_batch as string)}`);
+    expect(after.body.rooms?.invite?.[roomId]).toBeUndefined();
+    const timeline = after.body.rooms?.leave?.[roomId]?.timeline?.events as { type: string; state_key: string; content: { membership: string } }[];
+    expect(timeline.map((e) => [e.type, e.state_key, e.content.membership])).toEqual([['m.room.member', carol.userId, 'leave']]);
   });
 
   it('a remote invite can be accepted by joining', async () => {

@@ -143,7 +143,7 @@ export function computeSync(ctx: SyncContext): SyncResult {
           joinedThroughout: false,
         };
         const entry = buildRoomEntry(ctx, window, false);
-        leave[roomId] = { timeline: entry.timeline, [stateKey]: { events: entry.state }, account_data: { events: roomAccountData } };
+        leave[roomId] = { timeline: withOwnLeave(ctx, entry.timeline, m.eventId), [stateKey]: { events: entry.state }, account_data: { events: roomAccountData } };
         break;
       }
     }
@@ -172,4 +172,21 @@ export function computeSync(ctx: SyncContext): SyncResult {
   const empty =
     body['rooms'] === undefined && globalData.length === 0 && presence.length === 0 && toDevice.events.length === 0 && !e2ee.deviceLists;
   return { body, empty, joinedRoomIds };
+}
+
+/**
+ * The leave (or ban) that put the room in the section, at the end of its timeline when the
+ * window did not bring it: a rejected invite to a room we are not in is an event outside the
+ * room's timeline here (no server of ours is in the room), yet clients take the new membership
+ * from it — without it matrix-js-sdk would keep showing the invite. Synapse sends it the same way.
+ */
+function withOwnLeave(ctx: SyncContext, timeline: JsonObject, eventId: string): JsonObject {
+  const { storage } = ctx.deps;
+  // A timeline event is the window's business (its filter included); only an outlier is added.
+  if (storage.timeline.get(eventId)) return timeline;
+  const own = storage.timeline.getStateEvents([eventId]).get(eventId);
+  if (!own) return timeline;
+  const events = Array.isArray(timeline['events']) ? timeline['events'] : [];
+  const options = { viewer: { userId: ctx.userId, deviceId: ctx.deviceId }, format: ctx.filter.eventFormat, eventFields: ctx.filter.eventFields, omitRoomId: true };
+  return { ...timeline, events: [...events, ...ctx.deps.serializer.serialize([own], options)] };
 }
