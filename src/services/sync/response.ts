@@ -37,6 +37,7 @@ export function computeSync(ctx: SyncContext): SyncResult {
   if (!incremental) lazyMembers.reset(ctx.userId, ctx.deviceId);
 
   const memberships = storage.roomReads.membershipsOf(ctx.userId);
+  const ignored = ctx.deps.visibility.ignoredBy(ctx.userId);
   const joinedRoomIds = memberships.filter((m) => m.membership === 'join').map((m) => m.roomId);
   const accountData = accountDataByRoom(ctx);
 
@@ -120,6 +121,8 @@ export function computeSync(ctx: SyncContext): SyncResult {
       case 'invite':
       case 'knock': {
         if (incremental && m.streamOrdering <= since!.events) continue;
+        // An invite from someone the user ignores is not shown (spec "Ignoring Users").
+        if (m.membership === 'invite' && ignored.size > 0 && ignored.has(storage.timeline.getStateEvents([m.eventId]).get(m.eventId)?.sender ?? '')) continue;
         const key = m.membership === 'invite' ? 'invite_room_state' : 'knock_room_state';
         const events = strippedRoomState(ctx, roomId, m.eventId, key);
         if (m.membership === 'invite') invite[roomId] = { invite_state: { events } };

@@ -41,7 +41,8 @@ export const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
 
 export function buildRoomEntry(ctx: SyncContext, w: RoomWindow, withSummary: boolean): RoomEntry {
   const { storage, visibility, serializer } = ctx.deps;
-  const allows = w.joinedThroughout ? undefined : visibility.rulesFor(ctx.userId, w.roomId).allows;
+  // Joined throughout the window: everything is visible, but for what the user ignores.
+  const allows = w.joinedThroughout ? visibility.ignoreFilter(ctx.userId) : visibility.rulesFor(ctx.userId, w.roomId).allows;
   const { events, limited } = loadTimeline(ctx, w, allows);
 
   let summary: JsonObject | undefined;

@@ -10,6 +10,8 @@ import type { TimelineEvent } from '../../storage/timeline-repo.js';
  *   3. shared, and the user joined at some point after the event: yes;
  *   4. invited, and the membership was invite: yes;  otherwise no.
  * A user always sees their own membership events (so they see themselves leave or be invited).
+ * On top of that, a user does not see the non-state events of the users they ignore
+ * (m.ignored_user_list, spec "Ignoring Users"); state events stay, or room state would go wrong.
  *
  * "At that point" is read along the stream: the user's membership events (room_memberships) and
  * the room's m.room.history_visibility events, both short lists loaded once per room and call.
@@ -38,6 +40,8 @@ function valueBefore<T>(changes: readonly Change<T>[], stream: number, initial: 
   return value;
 }
 
+const NOBODY: ReadonlySet<string> = new Set();
+
 export class VisibilityChecker {
   constructor(private readonly storage: Storage) {}
 
@@ -48,8 +52,21 @@ export class VisibilityChecker {
     return events.filter((e) => rules.allows(e));
   }
 
+  /** The users `userId` ignores (their m.ignored_user_list account data). */
+  ignoredBy(userId: string): ReadonlySet<string> {
+    const list = this.storage.accountData.get(userId, '', 'm.ignored_user_list')?.content['ignored_users'];
+    return isJsonObject(list) ? new Set(Object.keys(list)) : NOBODY;
+  }
+
+  /** Hides ignored users' non-state events; undefined when the user ignores nobody. */
+  ignoreFilter(userId: string): ((e: TimelineEvent) => boolean) | undefined {
+    const ignored = this.ignoredBy(userId);
+    return ignored.size === 0 ? undefined : (e) => e.stateKey !== null || !ignored.has(e.sender);
+  }
+
   /** A reusable predicate for one (user, room). */
   rulesFor(userId: string, roomId: string): { allows(e: TimelineEvent): boolean; membershipAt(e: TimelineEvent): Membership } {
+    const notIgnored = this.ignoreFilter(userId);
     const memberships: Change<Membership>[] = this.storage.roomReads
       .membershipHistory(userId, roomId)
       .map((m: MembershipAt) => ({ stream: m.streamOrdering, value: m.membership }));
@@ -72,6 +89,7 @@ export class VisibilityChecker {
       membershipAt,
       allows(e) {
         if (e.type === 'm.room.member' && e.stateKey === userId) return true;
+        if (notIgnored && !notIgnored(e)) return false;
         let visibility = valueBefore(visibilities, e.streamOrdering, 'shared' as Visibility);
         if (e.type === 'm.room.history_visibility' && e.stateKey === '') {
           // The event that changes visibility is seen under the more permissive of its two values.
