@@ -34,7 +34,6 @@ export class ToDeviceRepo {
   private readonly insertStmt;
   private readonly windowStmt;
   private readonly deleteUpToStmt;
-  private readonly countStmt;
   private readonly oldestStmt;
   private readonly getTxnStmt;
   private readonly putTxnStmt;
@@ -52,7 +51,6 @@ export class ToDeviceRepo {
        WHERE user_id = ? AND device_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id LIMIT ?`,
     );
     this.deleteUpToStmt = db.prepare('DELETE FROM to_device_inbox WHERE user_id = ? AND device_id = ? AND stream_id <= ?');
-    this.countStmt = db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM to_device_inbox WHERE user_id = ? AND device_id = ?');
     this.oldestStmt = db.prepare<[string, string], { s: number | null }>('SELECT MIN(stream_id) AS s FROM to_device_inbox WHERE user_id = ? AND device_id = ?');
     this.getTxnStmt = db.prepare<[string, string, string], { created_ts: number }>(
       'SELECT created_ts FROM to_device_txns WHERE user_id = ? AND device_id = ? AND txn_id = ?',
@@ -89,11 +87,6 @@ export class ToDeviceRepo {
   /** The stream position of the device's oldest waiting message, if any. */
   oldestPending(userId: string, deviceId: string): number | undefined {
     return this.oldestStmt.get(userId, deviceId)?.s ?? undefined;
-  }
-
-  /** Messages waiting for the device. */
-  pendingCount(userId: string, deviceId: string): number {
-    return this.countStmt.get(userId, deviceId)?.n ?? 0;
   }
 
   hasTxn(userId: string, deviceId: string, txnId: string): boolean {

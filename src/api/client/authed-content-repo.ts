@@ -6,21 +6,12 @@ import { download, mediaConfig, thumbnail } from './media-common.js';
  * content-repo.ts behind an access token. URL previews are not offered.
  */
 
+// With or without a file name to serve the content under: one endpoint (see content-repo.ts).
 export const getContentAuthed = endpoint({
   id: 'getContentAuthed',
   method: 'GET',
   path: '/_matrix/client/v1/media/download/{serverName}/{mediaId}',
-  auth: 'user',
-  rateLimit: 'none',
-  async handler({ services, params, query }) {
-    return download(services, params, query, 'authenticated');
-  },
-});
-
-export const getContentOverrideNameAuthed = endpoint({
-  id: 'getContentOverrideNameAuthed',
-  method: 'GET',
-  path: '/_matrix/client/v1/media/download/{serverName}/{mediaId}/{fileName}',
+  aliases: ['/_matrix/client/v1/media/download/{serverName}/{mediaId}/{fileName}'],
   auth: 'user',
   rateLimit: 'none',
   async handler({ services, params, query }) {
@@ -50,4 +41,4 @@ export const getConfigAuthed = endpoint({
   },
 });
 
-export const authedContentRepoEndpoints = [getContentAuthed, getContentOverrideNameAuthed, getContentThumbnailAuthed, getConfigAuthed];
+export const authedContentRepoEndpoints = [getContentAuthed, getContentThumbnailAuthed, getConfigAuthed];

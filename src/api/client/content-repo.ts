@@ -23,23 +23,17 @@ export const uploadContent = endpoint({
   },
 });
 
+// The spec's two download operations (with and without a file name to serve the content
+// under) are one endpoint: the file name, when the path has it, is only a header.
 export const getContent = endpoint({
   id: 'getContent',
   method: 'GET',
   path: '/_matrix/media/v3/download/{serverName}/{mediaId}',
-  aliases: ['/_matrix/media/r0/download/{serverName}/{mediaId}'],
-  auth: 'none',
-  rateLimit: 'none',
-  async handler({ services, params, query }) {
-    return download(services, params, query, 'legacy');
-  },
-});
-
-export const getContentOverrideName = endpoint({
-  id: 'getContentOverrideName',
-  method: 'GET',
-  path: '/_matrix/media/v3/download/{serverName}/{mediaId}/{fileName}',
-  aliases: ['/_matrix/media/r0/download/{serverName}/{mediaId}/{fileName}'],
+  aliases: [
+    '/_matrix/media/r0/download/{serverName}/{mediaId}',
+    '/_matrix/media/v3/download/{serverName}/{mediaId}/{fileName}',
+    '/_matrix/media/r0/download/{serverName}/{mediaId}/{fileName}',
+  ],
   auth: 'none',
   rateLimit: 'none',
   async handler({ services, params, query }) {
@@ -71,4 +65,4 @@ export const getConfig = endpoint({
   },
 });
 
-export const contentRepoEndpoints = [uploadContent, getContent, getContentOverrideName, getContentThumbnail, getConfig];
+export const contentRepoEndpoints = [uploadContent, getContent, getContentThumbnail, getConfig];

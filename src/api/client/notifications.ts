@@ -1,3 +1,4 @@
+import { countParam } from './message_pagination.js';
 import { endpoint, queryParam } from '../define.js';
 import { ok } from '../endpoint.js';
 
@@ -14,7 +15,7 @@ export const getNotifications = endpoint({
     return ok(
       services.push.notifications.list(requester.userId, requester.deviceId, {
         from: queryParam(query, 'from'),
-        limit: queryParam(query, 'limit'),
+        limit: countParam(queryParam(query, 'limit'), 'limit'),
         only: queryParam(query, 'only'),
       }),
     );

@@ -1,16 +1,9 @@
 import { invalidParam } from '../../services/errors.js';
 import { ok } from '../endpoint.js';
 import { endpoint, queryParam } from '../define.js';
+import { countParam } from './message_pagination.js';
 
 /** Spaces (client-server space_hierarchy.yaml): the tree below a space, depth first, paginated. */
-
-function integerParam(query: URLSearchParams, name: string): number | undefined {
-  const text = queryParam(query, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!/^-?\d{1,9}$/.test(text) || !Number.isSafeInteger(value)) throw invalidParam(`${name} must be an integer`);
-  return value;
-}
 
 export const getSpaceHierarchy = endpoint({
   id: 'getSpaceHierarchy',
@@ -27,8 +20,8 @@ export const getSpaceHierarchy = endpoint({
         userId: requester.userId,
         roomId: params['roomId']!,
         suggestedOnly: suggested === 'true',
-        maxDepth: integerParam(query, 'max_depth'),
-        limit: integerParam(query, 'limit'),
+        maxDepth: countParam(queryParam(query, 'max_depth'), 'max_depth'),
+        limit: countParam(queryParam(query, 'limit'), 'limit'),
         from: queryParam(query, 'from'),
       }),
     );

@@ -28,15 +28,10 @@ export function globToRegExp(pattern: string, mode: GlobMode): RegExp {
 }
 
 /**
- * Whether `text` occurs in `haystack` between word boundaries, case-insensitively, with no
+ * Matches `text` between word boundaries, case-insensitively, with no
  * wildcards: a display name holding `*` or `?` means those characters (Synapse reads it as a
  * glob; the spec says "contains the display name").
  */
-export function containsWord(haystack: string, text: string): boolean {
-  return wordRegExp(text).test(haystack);
-}
-
-/** The regex behind containsWord, for callers that test one text against many haystacks. */
 export function wordRegExp(text: string): RegExp {
   const escaped = text.replace(REGEX_SPECIAL, '\\$&');
   return new RegExp(`(?:^|[^A-Za-z0-9_])${escaped}(?:[^A-Za-z0-9_]|$)`, 'isu');

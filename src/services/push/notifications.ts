@@ -15,7 +15,7 @@ const MAX_LIMIT = 100;
 
 export interface NotificationsQuery {
   readonly from?: string | undefined;
-  readonly limit?: string | undefined;
+  readonly limit?: number | undefined;
   readonly only?: string | undefined;
 }
 
@@ -27,7 +27,7 @@ export class NotificationsService {
 
   list(userId: string, deviceId: string, query: NotificationsQuery): JsonObject {
     const before = query.from === undefined ? Number.MAX_SAFE_INTEGER : parseToken(query.from);
-    const limit = parseLimit(query.limit);
+    const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
     const rows = this.storage.pushActions.list(userId, before, limit, query.only === 'highlight');
     const events = this.storage.timeline.getMany(rows.map((r) => r.eventId));
     const notifications: JsonObject[] = [];
@@ -48,10 +48,4 @@ export class NotificationsService {
 function parseToken(from: string): number {
   if (!/^-?[0-9]{1,16}$/.test(from)) throw invalidParam('Invalid from token');
   return Number(from);
-}
-
-function parseLimit(limit: string | undefined): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  if (!/^[0-9]{1,9}$/.test(limit)) throw invalidParam('limit must be a non-negative integer');
-  return Math.min(Math.max(Number(limit), 1), MAX_LIMIT);
 }

@@ -2,7 +2,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../../core/json.j
 import { defaultPushRules } from '../../core/push-rules/default-rules.js';
 import { actionsProblem, buildRuleset, conditionsProblem, findRule, rulesetJson, type UserRules } from '../../core/push-rules/ruleset.js';
 import { isPushRuleKind, PUSH_RULE_KINDS, type PushAction, type PushRule, type PushRuleKind, type PushRuleset } from '../../core/push-rules/types.js';
-import type { StoredPushRule } from '../../storage/push-rules-repo.js';
+import type { PushRulesRepo, StoredPushRule } from '../../storage/push-rules-repo.js';
 import type { Storage } from '../../storage/storage.js';
 import type { AccountDataService } from '../account-data.js';
 import { ErrCode, invalidParam, MatrixError, missingParam, notFound } from '../errors.js';
@@ -68,9 +68,9 @@ export class PushRulesService {
   }
 
   private loadCached(userId: string): CachedRules {
+    const stored = this.storage.pushRules.userRules(userId);
     const changes = this.storage.pushRules.defaultChanges(userId);
-    const own = this.storage.pushRules.userRules(userId);
-    return { ruleset: this.load(userId), pristine: own.length === 0 && changes.size === 0 };
+    return { ruleset: this.build(userId, stored, changes), pristine: stored.length === 0 && changes.size === 0 };
   }
 
   globalJson(userId: string): JsonObject {
@@ -201,8 +201,12 @@ export class PushRulesService {
   }
 
   private load(userId: string): PushRuleset {
+    return this.build(userId, this.storage.pushRules.userRules(userId), this.storage.pushRules.defaultChanges(userId));
+  }
+
+  private build(userId: string, stored: readonly StoredPushRule[], changes: ReturnType<PushRulesRepo['defaultChanges']>): PushRuleset {
     const own: Record<PushRuleKind, PushRule[]> = { override: [], content: [], room: [], sender: [], underride: [] };
-    for (const r of this.storage.pushRules.userRules(userId)) {
+    for (const r of stored) {
       own[r.kind].push({
         rule_id: r.ruleId,
         default: false,
@@ -212,7 +216,6 @@ export class PushRulesService {
         ...(r.pattern !== undefined ? { pattern: r.pattern } : {}),
       });
     }
-    const changes = this.storage.pushRules.defaultChanges(userId);
     return buildRuleset(userId, own satisfies UserRules, changes);
   }
 

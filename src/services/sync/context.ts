@@ -34,6 +34,8 @@ export interface SyncContext {
    * typers are sent again.
    */
   readonly typingReset: boolean;
+  /** The users the requester ignores (m.ignored_user_list), read once per computation. */
+  readonly ignored: ReadonlySet<string>;
   /** use_state_after: rooms carry the state at the end of their timeline (`state_after`). */
   readonly stateAfter: 'stable' | 'unstable' | undefined;
 }

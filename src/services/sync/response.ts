@@ -37,7 +37,7 @@ export function computeSync(ctx: SyncContext): SyncResult {
   if (!incremental) lazyMembers.reset(ctx.userId, ctx.deviceId);
 
   const memberships = storage.roomReads.membershipsOf(ctx.userId);
-  const ignored = ctx.deps.visibility.ignoredBy(ctx.userId);
+  const { ignored } = ctx;
   const joinedRoomIds = memberships.filter((m) => m.membership === 'join').map((m) => m.roomId);
   const accountData = accountDataByRoom(ctx);
 

@@ -1,6 +1,7 @@
 import { isJsonObject, type JsonObject } from '../../core/json.js';
 import type { TimelineEvent } from '../../storage/timeline-repo.js';
 import { positionBefore, topoToken } from '../timeline/pagination-token.js';
+import { ignoreFilter } from '../timeline/visibility.js';
 import type { SyncContext, RoomSyncKind } from './context.js';
 import { eventMatches } from './filter.js';
 import { stateAfterTimeline, stateBeforeTimeline } from './state-section.js';
@@ -42,7 +43,7 @@ export const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
 export function buildRoomEntry(ctx: SyncContext, w: RoomWindow, withSummary: boolean): RoomEntry {
   const { storage, visibility, serializer } = ctx.deps;
   // Joined throughout the window: everything is visible, but for what the user ignores.
-  const allows = w.joinedThroughout ? visibility.ignoreFilter(ctx.userId) : visibility.rulesFor(ctx.userId, w.roomId).allows;
+  const allows = w.joinedThroughout ? ignoreFilter(ctx.ignored) : visibility.rulesFor(ctx.userId, w.roomId, ctx.ignored).allows;
   const { events, limited } = loadTimeline(ctx, w, allows);
 
   let summary: JsonObject | undefined;

@@ -1,7 +1,6 @@
 import type { JsonObject } from '../../core/json.js';
 import type { PresenceState } from '../../storage/presence-repo.js';
 import type { Storage } from '../../storage/storage.js';
-import type { PresenceService } from '../ephemeral/presence.js';
 import type { TypingService } from '../ephemeral/typing.js';
 import type { FilterService } from '../filters.js';
 import type { Notifier, StreamPositions } from '../notifier.js';
@@ -39,8 +38,8 @@ export class SyncService {
 
   /** The current position of every stream: the `next_batch` of a sync computed now. */
   currentToken(): SyncToken {
-    const { storage, typing, presence } = this.deps;
-    return currentToken(storage, typing, presence);
+    const { storage, typing } = this.deps;
+    return currentToken(storage, typing);
   }
 
   async sync(requester: Requester, params: SyncParams, signal: AbortSignal): Promise<JsonObject> {
@@ -60,6 +59,7 @@ export class SyncService {
           filter,
           fullState: params.fullState,
           typingReset: requested !== undefined && requested.typing > now.typing,
+          ignored: this.deps.visibility.ignoredBy(requester.userId),
           stateAfter: params.stateAfter,
         };
         const result = computeSync(ctx);
@@ -89,14 +89,15 @@ function wakePositions(now: SyncToken, filter: SyncFilter): StreamPositions {
   return positions;
 }
 
-export function currentToken(storage: Storage, typing: TypingService, presence: PresenceService): SyncToken {
+/** Every stream position at once (presence too: its position is a stream_positions row). */
+export function currentToken(storage: Storage, typing: TypingService): SyncToken {
   const position = storage.streamPositions.all();
   return {
     events: storage.timeline.maxStreamOrdering(),
     accountData: position('account_data'),
     receipts: position('receipts'),
     typing: typing.currentPosition(),
-    presence: presence.currentPosition(),
+    presence: position('presence'),
     toDevice: position('to_device'),
     deviceLists: position('device_lists'),
   };

@@ -42,6 +42,11 @@ function valueBefore<T>(changes: readonly Change<T>[], stream: number, initial: 
 
 const NOBODY: ReadonlySet<string> = new Set();
 
+/** Hides ignored users' non-state events; undefined when the user ignores nobody. */
+export function ignoreFilter(ignored: ReadonlySet<string>): ((e: TimelineEvent) => boolean) | undefined {
+  return ignored.size === 0 ? undefined : (e) => e.stateKey !== null || !ignored.has(e.sender);
+}
+
 export class VisibilityChecker {
   constructor(private readonly storage: Storage) {}
 
@@ -58,15 +63,16 @@ export class VisibilityChecker {
     return isJsonObject(list) ? new Set(Object.keys(list)) : NOBODY;
   }
 
-  /** Hides ignored users' non-state events; undefined when the user ignores nobody. */
-  ignoreFilter(userId: string): ((e: TimelineEvent) => boolean) | undefined {
-    const ignored = this.ignoredBy(userId);
-    return ignored.size === 0 ? undefined : (e) => e.stateKey !== null || !ignored.has(e.sender);
-  }
-
-  /** A reusable predicate for one (user, room). */
-  rulesFor(userId: string, roomId: string): { allows(e: TimelineEvent): boolean; membershipAt(e: TimelineEvent): Membership } {
-    const notIgnored = this.ignoreFilter(userId);
+  /**
+   * A reusable predicate for one (user, room). `ignored`: the user's ignore list, when the caller
+   * already read it (a sync does once for all rooms).
+   */
+  rulesFor(
+    userId: string,
+    roomId: string,
+    ignored: ReadonlySet<string> = this.ignoredBy(userId),
+  ): { allows(e: TimelineEvent): boolean; membershipAt(e: TimelineEvent): Membership } {
+    const notIgnored = ignoreFilter(ignored);
     const memberships: Change<Membership>[] = this.storage.roomReads
       .membershipHistory(userId, roomId)
       .map((m: MembershipAt) => ({ stream: m.streamOrdering, value: m.membership }));
