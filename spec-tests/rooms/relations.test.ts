@@ -1,12 +1,10 @@
 // Event relationships (relations.yaml, threads_list.yaml and "Aggregations of child events"):
 // threads, edits, references, /relations pagination and filters, bundled aggregations on every
 // read path, redaction and history visibility. Every response is checked against the spec schema.
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CS } from '../support/client.js';
-import { makeTempDir, startTestServer, type TestServer } from '../support/server.js';
+import { makeTempDir, startTestServer, undoMigration, type TestServer } from '../support/server.js';
 import { RoomClient, enc, expectError, newUser } from './helpers.js';
 
 const V1 = '/_matrix/client/v1';
@@ -341,9 +339,7 @@ describe('migration', () => {
       await first.stop();
 
       // The database as it was before migration 13.
-      const db = new Database(path.join(dataDir, 'homeserver.db'));
-      db.exec('DROP TABLE event_relations; DELETE FROM schema_migrations WHERE version = 13;');
-      db.close();
+      undoMigration(dataDir, 13, 'DROP TABLE event_relations;');
 
       const second = await startTestServer({ dataDir });
       try {

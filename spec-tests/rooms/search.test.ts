@@ -2,12 +2,10 @@
 // full-text index, through real servers and real HTTP. Every response is checked against the
 // spec schema by the test client. Each test uses its own words, so tests sharing the server do
 // not see each other's messages.
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CS, type TestResponse } from '../support/client.js';
-import { makeTempDir, startTestServer, type TestServer } from '../support/server.js';
+import { makeTempDir, startTestServer, undoMigration, type TestServer } from '../support/server.js';
 import { RoomClient, enc, expectError, newUser } from './helpers.js';
 
 let server: TestServer;
@@ -374,9 +372,7 @@ describe('migration', () => {
       await first.stop();
 
       // The database as it was before migration 15.
-      const db = new Database(path.join(dataDir, 'homeserver.db'));
-      db.exec('DROP TABLE event_search; DELETE FROM schema_migrations WHERE version = 15;');
-      db.close();
+      undoMigration(dataDir, 15, 'DROP TABLE event_search;');
 
       const second = await startTestServer({ dataDir });
       try {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { Agent } from 'undici';
 import { parseConfigFile, resolveConfig, type ConfigFile, type HomeserverConfig } from '../../src/config.js';
@@ -92,4 +93,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Puts a stopped server's database back to before migration `version`: runs `undo` (dropping
+ * what the migration made) and forgets the migration, so the next start applies it again.
+ */
+export function undoMigration(dataDir: string, version: number, undo: string): void {
+  const db = new Database(path.join(dataDir, 'homeserver.db'));
+  try {
+    db.exec(undo);
+    db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(version);
+  } finally {
+    db.close();
+  }
 }
